@@ -1,0 +1,1 @@
+"""Agora shared library: settings, errors, logging, tracing, clients, IAM, models."""

@@ -1,0 +1,73 @@
+"""Client factories, each opened once per process by the app's lifespan."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import redis.asyncio as aioredis
+from google.cloud import firestore
+from httpx_aiohttp import AiohttpTransport
+
+from agora_common.settings import ServiceSettings
+from agora_common.tracing import outgoing_trace_headers
+
+
+async def _propagate_trace(request: httpx.Request) -> None:
+    for name, value in outgoing_trace_headers().items():
+        request.headers.setdefault(name, value)
+
+
+def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
+    """One pooled client with explicit timeouts and limits; trace headers on every call.
+
+    The transport is aiohttp's pool behind the httpx API: httpcore's pool polls every pooled
+    connection on each request, several ms of CPU per call under load (docs/benchmarks.md).
+    """
+    limits = httpx.Limits(
+        max_connections=settings.http_max_connections,
+        max_keepalive_connections=settings.http_max_connections,
+        keepalive_expiry=30.0,
+    )
+    timeout = httpx.Timeout(
+        connect=settings.http_connect_timeout_s,
+        read=settings.http_read_timeout_s,
+        write=settings.http_read_timeout_s,
+        pool=settings.http_connect_timeout_s,
+    )
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits, trust_env=False),
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        trust_env=False,
+        event_hooks={"request": [_propagate_trace]},
+    )
+
+
+def make_redis_client(settings: ServiceSettings) -> aioredis.Redis:
+    """Redis with short socket timeouts, so a dead Redis fails fast instead of hanging a request."""
+    if not settings.redis_url:
+        raise ValueError(f"{settings.service_name}: redis_url is not set")
+    return aioredis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=settings.dependency_timeout_s,
+        socket_timeout=settings.dependency_timeout_s,
+        health_check_interval=30,
+        decode_responses=False,
+    )
+
+
+def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:
+    """Firestore AsyncClient; talks to the emulator when the settings name one."""
+    if settings.firestore_emulator_host:
+        # The Google client reads the emulator address only from the environment.
+        os.environ["FIRESTORE_EMULATOR_HOST"] = settings.firestore_emulator_host
+    return firestore.AsyncClient(project=settings.project_id)
+
+
+async def close_firestore_client(db: firestore.AsyncClient) -> None:
+    """Close the gRPC channel; the client has no public async close (its `close` is for HTTP)."""
+    api = db._firestore_api_internal
+    if api is not None:
+        await api.transport.close()

@@ -1,0 +1,118 @@
+"""Settings base shared by every service: one pydantic-settings class each, own prefix."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v3/certs"
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+LOCAL_DEV_ISSUER = "agora-local-dev-signer"
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+
+
+class UnsafeSettingsError(ValueError):
+    """A setting that is only acceptable in local mode was given in production (or vice versa)."""
+
+
+def service_account_email(service: str, project_id: str) -> str:
+    """The identity a service runs as: one service account per service (see infra/terraform)."""
+    return f"agora-{service}@{project_id}.iam.gserviceaccount.com"
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; subclasses set `service_name`, the env prefix and their callers."""
+
+    model_config = SettingsConfigDict(env_prefix="AGORA_", extra="ignore", frozen=True)
+
+    service_name: ClassVar[str] = "service"
+    # Which services may call this one's internal routes (names; mapped to service account emails).
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ()
+
+    # Production is the default so a forgotten setting fails closed, not open.
+    env: Environment = Environment.PRODUCTION
+    project_id: str = "demo-agora"
+    port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
+    log_level: str = "INFO"
+    # Set by Cloud Run; its presence means we are on Cloud Run whatever `env` says.
+    k_service: str | None = Field(default=None, validation_alias="K_SERVICE")
+    firestore_emulator_host: str | None = Field(
+        default=None, validation_alias="FIRESTORE_EMULATOR_HOST"
+    )
+    firebase_auth_emulator_host: str | None = Field(
+        default=None, validation_alias="FIREBASE_AUTH_EMULATOR_HOST"
+    )
+
+    redis_url: str | None = None
+    # Base URLs of the services this one calls, by service name.
+    service_urls: dict[str, str] = Field(default_factory=dict)
+
+    # Incoming service-to-service tokens: who signs them and for which audience.
+    iam_audiences: tuple[str, ...] = ()
+    iam_jwks_url: str = GOOGLE_CERTS_URL
+    iam_issuers: tuple[str, ...] = GOOGLE_ISSUERS
+    iam_allowed_callers: tuple[str, ...] | None = None
+    # Local only: the RS256 key the development signer uses for outgoing calls.
+    iam_dev_key_file: Path | None = None
+
+    http_connect_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    http_read_timeout_s: float = Field(default=15.0, gt=0, le=300)
+    http_max_connections: int = Field(default=100, ge=1, le=10_000)
+    dependency_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    @property
+    def is_local(self) -> bool:
+        return self.env is Environment.LOCAL
+
+    @property
+    def allowed_caller_emails(self) -> frozenset[str]:
+        """Service account emails allowed on internal routes."""
+        if self.iam_allowed_callers is not None:
+            return frozenset(self.iam_allowed_callers)
+        return frozenset(
+            service_account_email(name, self.project_id) for name in self.allowed_caller_services
+        )
+
+    @property
+    def identity_email(self) -> str:
+        """The identity this service presents to others."""
+        return service_account_email(self.service_name, self.project_id)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Self:
+        if self.k_service and self.is_local:
+            raise UnsafeSettingsError("local mode cannot run on Cloud Run (K_SERVICE is set)")
+        if self.is_local:
+            return self
+        problems = []
+        if self.firestore_emulator_host or self.firebase_auth_emulator_host:
+            problems.append("emulator hosts are set")
+        if self.iam_dev_key_file is not None:
+            problems.append("the development signer key is set")
+        if self.iam_jwks_url != GOOGLE_CERTS_URL or set(self.iam_issuers) - set(GOOGLE_ISSUERS):
+            problems.append("service tokens must be Google-signed")
+        if self.project_id.startswith("demo-"):
+            problems.append("project_id is a demo project")
+        if not self.iam_audiences:
+            problems.append("iam_audiences is empty")
+        plain = [u for u in (*self.service_urls.values(), *self.iam_audiences) if not _is_https(u)]
+        if plain:
+            problems.append(f"non-https URLs: {', '.join(sorted(plain))}")
+        if problems:
+            raise UnsafeSettingsError(
+                f"{self.service_name}: unsafe settings in production: {'; '.join(problems)}"
+            )
+        return self
+
+
+def _is_https(url: str) -> bool:
+    return urlsplit(url).scheme == "https"

@@ -1,0 +1,1 @@
+"""Agora analytics service: Execution logs, metrics and costs."""

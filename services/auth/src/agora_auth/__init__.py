@@ -1,0 +1,1 @@
+"""Agora auth service: Agent tokens, encrypted user API keys, the admin role."""

@@ -1,0 +1,1 @@
+"""Agora executor service: Routes tool executions to each agent's own container."""

@@ -1,0 +1,1 @@
+"""Agora registry service: Agents: register, search, manifests, status."""

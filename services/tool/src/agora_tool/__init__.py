@@ -1,0 +1,1 @@
+"""Agora tool service: The tool catalog, versions and the Tool Factory."""

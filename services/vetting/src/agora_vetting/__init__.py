@@ -1,0 +1,1 @@
+"""Agora vetting service: The review queue, security scans, approve/reject, deploy."""
