@@ -166,3 +166,29 @@ def _add_health_routes(app: FastAPI) -> None:
     )
     async def whoami(caller: ServiceCaller) -> dict[str, str]:
         return {"email": caller.email, "subject": caller.subject, "audience": caller.audience}
+
+    @app.get(
+        "/internal/peers",
+        tags=["internal"],
+        summary="Call every configured service's whoami with this service's identity",
+    )
+    async def peers(_: ServiceCaller, request: Request) -> dict[str, dict[str, Any]]:
+        """An IAM wiring self-check: which peers accept this service's identity, as whom."""
+        resources: Resources = request.app.state.resources
+        names = sorted(resources.services.service_urls)
+        answers = await asyncio.gather(*(_peer_status(resources.services, name) for name in names))
+        return dict(zip(names, answers, strict=True))
+
+
+async def _peer_status(services: ServiceClient, name: str) -> dict[str, Any]:
+    try:
+        response = await services.request(name, "GET", "/internal/whoami")
+    except ServiceUnavailable as exc:
+        return {"status": 503, "error": exc.message}
+    try:
+        body = response.json()
+        if response.status_code != 200:
+            return {"status": response.status_code, "error": body["error"]["code"]}
+        return {"status": 200, "seen_as": body["email"]}
+    except (ValueError, KeyError, TypeError):
+        return {"status": response.status_code, "error": "unexpected answer"}

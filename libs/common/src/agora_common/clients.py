@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import redis.asyncio as aioredis
+from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from httpx_aiohttp import AiohttpTransport
 
@@ -60,10 +59,14 @@ def make_redis_client(settings: ServiceSettings) -> aioredis.Redis:
 
 def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:
     """Firestore AsyncClient; talks to the emulator when the settings name one."""
-    if settings.firestore_emulator_host:
-        # The Google client reads the emulator address only from the environment.
-        os.environ["FIRESTORE_EMULATOR_HOST"] = settings.firestore_emulator_host
-    return firestore.AsyncClient(project=settings.project_id)
+    if not settings.firestore_emulator_host:
+        return firestore.AsyncClient(project=settings.project_id)
+    anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+    db = firestore.AsyncClient(project=settings.project_id, credentials=anonymous)
+    # The client reads the emulator address from the process environment at construction; set
+    # it from our settings instead (the channel is opened lazily) so each app's settings rule.
+    db._emulator_host = settings.firestore_emulator_host
+    return db
 
 
 async def close_firestore_client(db: firestore.AsyncClient) -> None:

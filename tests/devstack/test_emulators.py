@@ -1,0 +1,211 @@
+"""The local emulator launcher: each emulator works for real, and nothing outlives a stop.
+
+One suite with every emulator is shared by the module (the Auth emulator takes ~15 s to start);
+the failure cases start small subsets or nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from google.cloud import firestore
+
+from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack.processes import PortInUseError, ToolMissingError
+
+pytestmark = pytest.mark.integration
+
+
+def _gone(pid: int, *, group: bool = False, within: float = 5.0) -> bool:
+    """True once no process (or process group) with this id exists; orphans may take a moment."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            (os.killpg if group else os.kill)(pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    return [sys.executable, "-m", "agora_devstack.emulators", *args]
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSuite]:
+    logs = tmp_path_factory.mktemp("emulator-logs")
+    with EmulatorSuite(EmulatorPorts.free(), project_id="demo-devstack-test", log_dir=logs) as s:
+        yield s
+
+
+def test_env_points_at_the_suite(suite: EmulatorSuite) -> None:
+    env = suite.env()
+    assert env == {
+        "GOOGLE_CLOUD_PROJECT": "demo-devstack-test",
+        "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{suite.ports.auth}",
+        "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{suite.ports.firestore}",
+        "REDIS_URL": f"redis://127.0.0.1:{suite.ports.redis}/0",
+    }
+    assert {p.name for p in suite.log_dir.iterdir()} >= {"auth.log", "firestore.log", "redis.log"}
+
+
+def test_firestore_write_and_read(suite: EmulatorSuite, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in suite.env().items():
+        monkeypatch.setenv(key, value)
+    client = firestore.Client(project=suite.project_id)
+    doc = client.collection(f"devstack-{uuid.uuid4().hex}").document("greeting")
+    doc.set({"text": "hello", "n": 1})
+    snapshot = doc.get()
+    assert snapshot.exists
+    assert snapshot.to_dict() == {"text": "hello", "n": 1}
+
+
+def test_auth_sign_up(suite: EmulatorSuite) -> None:
+    url = (
+        f"http://127.0.0.1:{suite.ports.auth}"
+        "/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake-api-key"
+    )
+    body = {"email": "ada@example.com", "password": "s3cret-pass", "returnSecureToken": True}
+    response = httpx.post(url, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["email"] == "ada@example.com"
+    assert data["localId"]
+    assert data["idToken"]
+
+
+def test_redis_set_and_get(suite: EmulatorSuite) -> None:
+    client = redis.Redis.from_url(suite.env()["REDIS_URL"])
+    try:
+        assert client.set("devstack:key", "value")
+        assert client.get("devstack:key") == b"value"
+    finally:
+        client.close()
+
+
+def test_taken_port_is_refused_before_starting(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        ports = EmulatorPorts.free()
+        suite = EmulatorSuite(
+            EmulatorPorts(ports.firestore, ports.auth, ports.redis, port, ports.logging),
+            log_dir=tmp_path,
+        )
+        with pytest.raises(PortInUseError, match=rf"port {port} .*Firebase Auth emulator \(hub\)"):
+            suite.start()
+        assert suite.children == {}  # nothing was started
+
+
+def test_cli_taken_port_exits_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        args = ["--only", "redis", "--redis-port", str(port), "--log-dir", str(tmp_path)]
+        result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(port) in lines[0]
+    assert "Redis" in lines[0]
+    assert "already in use" in lines[0]
+
+
+def test_missing_node_modules_says_make_install(tmp_path: Path) -> None:
+    suite = EmulatorSuite(
+        EmulatorPorts.free(),
+        log_dir=tmp_path / "logs",
+        only={"firestore"},
+        node_modules=tmp_path / "no-node-modules",
+    )
+    with pytest.raises(ToolMissingError, match=r"run `make install`"):
+        suite.start()
+
+    args = ["--only", "auth", "--node-modules", str(tmp_path / "nothing-here")]
+    args += ["--log-dir", str(tmp_path / "cli-logs")]
+    ports = EmulatorPorts.free()
+    args += ["--auth-port", str(ports.auth), "--hub-port", str(ports.hub)]
+    args += ["--logging-port", str(ports.logging)]
+    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "firebase-tools" in result.stderr
+    assert "run `make install`" in result.stderr
+
+
+def test_missing_redis_server_says_how_to_install(tmp_path: Path) -> None:
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {**os.environ, "PATH": str(empty_bin)}
+    port = EmulatorPorts.free().redis
+    args = ["--only", "redis", "--redis-port", str(port), "--log-dir", str(tmp_path / "logs")]
+    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "redis-server not found" in result.stderr
+    assert "apt-get install redis-server" in result.stderr
+
+
+def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
+    ports = EmulatorPorts.free()
+    args = [f"--{name}-port={getattr(ports, name)}" for name in EmulatorPorts.__dataclass_fields__]
+    args += ["--log-dir", str(tmp_path), "--project", "demo-devstack-cli"]
+    process = subprocess.Popen(
+        _cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        banner = []
+        for line in process.stdout:  # the banner ends once every emulator is ready
+            banner.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        else:
+            pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
+        assert f"export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
+        pids = json.loads((tmp_path / "emulators.pids.json").read_text())
+        assert set(pids) == {"auth", "firestore", "redis"}
+        for entry in pids.values():
+            assert not _gone(entry["pid"], within=0)
+
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "stopped" in out
+    for name, entry in pids.items():
+        assert _gone(entry["pid"]), f"{name} (pid {entry['pid']}) is still alive"
+        assert _gone(entry["pgid"], group=True), f"{name}'s process group is still alive"
+    assert not (tmp_path / "emulators.pids.json").exists()
+
+
+# Runs last: it stops the module's shared suite.
+def test_stop_leaves_no_process_behind(suite: EmulatorSuite) -> None:
+    children = list(suite.children.values())
+    assert {child.name for child in children} == {"auth", "firestore", "redis"}
+    assert all(child.alive() for child in children)
+    suite.stop()
+    suite.stop()  # idempotent
+    for child in children:
+        assert _gone(child.pid), f"{child.name} (pid {child.pid}) is still alive"
+        assert _gone(child.pgid, group=True), f"{child.name}'s process group is still alive"
+        assert not child.alive()

@@ -1,0 +1,57 @@
+"""Plain factory functions for settings and keys used across tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agora_common.iam.tokens import DevSigner, generate_dev_key
+from agora_common.settings import LOCAL_DEV_ISSUER, Environment, ServiceSettings
+
+
+def make_dev_key(directory: Path) -> tuple[Path, Path]:
+    """A local signing key and its published JWKS."""
+    key_file = directory / "dev-signer.pem"
+    return key_file, generate_dev_key(key_file)
+
+
+def local_settings_kwargs(
+    key_file: Path, jwks_file: Path, audience: str, **overrides: Any
+) -> dict[str, Any]:
+    """Constructor arguments for a service's settings in local mode."""
+    kwargs: dict[str, Any] = {
+        "env": Environment.LOCAL,
+        "project_id": "demo-agora-test",
+        "iam_dev_key_file": key_file,
+        "iam_jwks_url": jwks_file.as_uri(),
+        "iam_issuers": (LOCAL_DEV_ISSUER,),
+        "iam_audiences": (audience,),
+        # Closed ports: these apps open Firestore and Redis clients that the test does not use.
+        "firestore_emulator_host": "127.0.0.1:9",
+        "redis_url": "redis://127.0.0.1:9/0",
+    }
+    kwargs.update(overrides)
+    return kwargs
+
+
+def signer_for(key_file: Path, service: str, project_id: str = "demo-agora-test") -> DevSigner:
+    """A dev signer that speaks as `service`."""
+    email = f"agora-{service}@{project_id}.iam.gserviceaccount.com"
+    return DevSigner(key_file.read_bytes(), email=email, environment=Environment.LOCAL)
+
+
+def settings_env(prefix: str, settings: dict[str, Any]) -> dict[str, str]:
+    """The same settings as environment variables under a service's prefix."""
+    import json
+
+    env = {}
+    for name, value in settings.items():
+        key = f"{prefix}{name.upper()}"
+        if isinstance(value, tuple | list | dict):
+            env[key] = json.dumps(list(value) if isinstance(value, tuple) else value)
+        else:
+            env[key] = str(value)
+    return env
+
+
+__all__ = ["ServiceSettings", "local_settings_kwargs", "make_dev_key", "settings_env", "signer_for"]
