@@ -1,0 +1,67 @@
+# Agora: every target is listed by `make help`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.local/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+
+SERVICES := gateway registry auth executor tool analytics vetting
+PROJECT_ID ?= $(shell gcloud config get-value project 2>/dev/null)
+REGION ?= us-central1
+TAG ?= $(shell git rev-parse --short HEAD)
+IMAGE_REPO = $(REGION)-docker.pkg.dev/$(PROJECT_ID)/agora
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: ## Install everything the fleet and the tests need (uv, workspace, npm, redis)
+	@./scripts/bootstrap.sh
+
+.PHONY: dev
+dev: install ## Run the whole fleet locally on the emulators (gateway at http://localhost:8080)
+	uv run --frozen python -m agora_devstack.fleet
+
+.PHONY: emulators
+emulators: install ## Run only the local emulator suite (Firestore, Auth, Redis)
+	uv run --frozen python -m agora_devstack.emulators
+
+.PHONY: lint
+lint: ## ruff check and ruff format --check
+	uv run --frozen ruff check .
+	uv run --frozen ruff format --check .
+
+.PHONY: format
+format: ## Format and auto-fix the code
+	uv run --frozen ruff format .
+	uv run --frozen ruff check --fix .
+
+.PHONY: typecheck
+typecheck: ## Strict type check of libs/common
+	uv run --frozen mypy libs/common/src
+
+.PHONY: pytest
+pytest: ## The pytest suite (starts its own emulators on free ports)
+	uv run --frozen pytest
+
+.PHONY: test
+test: install lint typecheck pytest ## Everything CI runs: lint, type check, the whole suite
+
+.PHONY: check
+check: test ## Alias of test
+
+.PHONY: deploy-%
+deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-registry)
+	@[[ " $(SERVICES) " == *" $* "* ]] || { echo "unknown service '$*' (one of: $(SERVICES))"; exit 2; }
+	@[ -n "$(PROJECT_ID)" ] || { echo "set PROJECT_ID (or gcloud config set project)"; exit 2; }
+	gcloud builds submit --project $(PROJECT_ID) --config infra/cloudbuild.yaml \
+	  --substitutions _SERVICE=$*,_IMAGE=$(IMAGE_REPO)/$*:$(TAG) .
+	gcloud run deploy agora-$* --project $(PROJECT_ID) --region $(REGION) \
+	  --image $(IMAGE_REPO)/$*:$(TAG) --quiet
+
+.PHONY: deploy
+deploy: $(addprefix deploy-,$(SERVICES)) ## Deploy every service
+
+.PHONY: clean
+clean: ## Remove local state (emulator logs, dev keys) and caches
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
