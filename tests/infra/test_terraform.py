@@ -22,6 +22,8 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from agora_common.settings import ServiceSettings
+
 TF_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 
 _OPTIONS = SerializationOptions(
@@ -307,7 +309,9 @@ def test_invoker_table_matches_the_services_allowed_callers(service: str) -> Non
     settings_classes = [
         obj
         for obj in vars(module).values()
-        if isinstance(obj, type) and getattr(obj, "service_name", None) == service
+        if isinstance(obj, type)
+        and issubclass(obj, ServiceSettings)
+        and obj.service_name == service
     ]
     assert len(settings_classes) == 1, f"no settings class for {service}"
     allowed = set(settings_classes[0].allowed_caller_services)
