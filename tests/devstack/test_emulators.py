@@ -23,7 +23,13 @@ import redis
 from google.cloud import firestore
 
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
-from agora_devstack.processes import PortInUseError, ToolMissingError
+from agora_devstack.processes import (
+    PortInUseError,
+    StartError,
+    Supervisor,
+    ToolMissingError,
+    log_line_ready,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +47,7 @@ def _gone(pid: int, *, group: bool = False, within: float = 5.0) -> bool:
         time.sleep(0.05)
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:
+def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "agora_devstack.emulators", *args]
 
 
@@ -178,7 +184,7 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
                 break
         else:
             pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
-        assert f"export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
+        assert f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
         pids = json.loads((tmp_path / "emulators.pids.json").read_text())
         assert set(pids) == {"auth", "firestore", "redis"}
         for entry in pids.values():
@@ -188,14 +194,53 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
         out, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            # SIGTERM lets the CLI stop its emulators; SIGKILL would orphan them.
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     assert process.returncode == 0, err
     assert "stopped" in out
     for name, entry in pids.items():
         assert _gone(entry["pid"]), f"{name} (pid {entry['pid']}) is still alive"
         assert _gone(entry["pgid"], group=True), f"{name}'s process group is still alive"
     assert not (tmp_path / "emulators.pids.json").exists()
+
+
+def test_child_that_dies_early_names_its_log(tmp_path: Path) -> None:
+    with Supervisor(tmp_path) as supervisor:
+        script = "echo starting; echo 'fatal: no config' >&2; exit 3"
+        with pytest.raises(StartError) as raised:
+            supervisor.start("boom", ["sh", "-c", script], ready=log_line_ready("never"))
+    message = str(raised.value)
+    assert "boom exited with code 3 before it was ready" in message
+    assert str(tmp_path / "boom.log") in message
+    assert "fatal: no config" in message
+
+
+def test_stop_kills_the_whole_tree(tmp_path: Path) -> None:
+    # A leader that ignores SIGTERM, a grandchild in its group and one that left it via setsid.
+    script = "trap '' TERM; sleep 300 & setsid sleep 301 & echo up; wait"
+    with Supervisor(tmp_path, grace=0.5) as supervisor:
+        child = supervisor.start("tree", ["sh", "-c", script], ready=log_line_ready("up"))
+        time.sleep(0.2)  # let both sleeps start
+        tree = _descendant_pids(child.pid)
+        assert len(tree) >= 2
+    assert not child.alive()
+    for pid in [child.pid, *tree]:
+        assert _gone(pid), f"pid {pid} is still alive"
+
+
+def _descendant_pids(root: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True)
+    pairs = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
+    found, frontier = [], [root]
+    while frontier:
+        frontier = [pid for pid, ppid in pairs if ppid in frontier]
+        found += frontier
+    return found
 
 
 # Runs last: it stops the module's shared suite.
