@@ -1,0 +1,107 @@
+"""`make dev`'s runner for real: the whole fleet up on free ports, wired, and stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from agora_common.iam.tokens import DevSigner
+from agora_common.settings import Environment
+from agora_devstack.fleet import SERVICES
+
+pytestmark = pytest.mark.integration
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    log_dir = tmp_path_factory.mktemp("fleet-logs")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agora_devstack.fleet", "--free-ports", "--log-dir", str(log_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    state_file = log_dir / "fleet.json"
+    deadline = time.monotonic() + 120
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the fleet did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
+        time.sleep(0.2)
+    state = json.loads(state_file.read_text())
+    state["process"] = process
+    yield state
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_every_service_is_live_and_ready(fleet: dict[str, Any]) -> None:
+    assert set(fleet["services"]) == set(SERVICES)
+    for name, url in fleet["services"].items():
+        assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}, name
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200, (name, ready.text)
+        assert set(ready.json()["checks"].values()) <= {"ok"}
+
+
+def test_the_demo_accounts_can_sign_in(fleet: dict[str, Any]) -> None:
+    auth = fleet["emulators"]["FIREBASE_AUTH_EMULATOR_HOST"]
+    url = f"http://{auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo"
+    claims = {}
+    for email in ("admin@agora.local", "user@agora.local"):
+        body = {"email": email, "password": "agora-demo", "returnSecureToken": True}
+        token = httpx.post(url, json=body).json()["idToken"]
+        claims[email] = jwt.decode(token, options={"verify_signature": False})
+    assert claims["admin@agora.local"].get("admin") is True
+    assert "admin" not in claims["user@agora.local"]
+
+
+def test_services_reach_their_peers_with_their_own_identity(fleet: dict[str, Any]) -> None:
+    signer = DevSigner(
+        Path(fleet["dev_key_file"]).read_bytes(),
+        email=f"agora-gateway@{fleet['project_id']}.iam.gserviceaccount.com",
+        environment=Environment.LOCAL,
+    )
+    executor = fleet["services"]["executor"]
+    response = httpx.get(
+        f"{executor}/internal/peers", headers={"authorization": f"Bearer {signer.sign(executor)}"}
+    )
+    assert response.status_code == 200, response.text
+    identity = f"agora-executor@{fleet['project_id']}.iam.gserviceaccount.com"
+    assert response.json() == {
+        peer: {"status": 200, "seen_as": identity} for peer in ("analytics", "auth", "registry")
+    }
+
+
+def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
+    """Runs last in this module: it stops the shared fleet."""
+    process: subprocess.Popen[str] = fleet["process"]
+    pids = [entry["pid"] for entry in fleet["pids"].values()]
+    assert len(pids) == len(SERVICES) + 3
+    assert all(_alive(pid) for pid in pids)
+    os.kill(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in pids if _alive(pid)] == []

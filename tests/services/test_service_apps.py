@@ -1,0 +1,60 @@
+"""Every service's app factory: health, readiness against real emulators, closed internals."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agora_common.settings import ServiceSettings
+from agora_devstack.fleet import SERVICES
+from tests.support.factories import local_settings_kwargs, make_dev_key
+from tests.support.servers import free_port, serving
+
+
+@pytest.fixture(scope="module")
+def dev_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_dev_key(tmp_path_factory.mktemp("iam"))
+
+
+def _serve(name: str, dev_key: tuple[Path, Path], **overrides: object):  # type: ignore[no-untyped-def]
+    port = free_port()
+    settings_cls: type[ServiceSettings] = SERVICES[name]
+    settings = settings_cls(
+        **local_settings_kwargs(*dev_key, f"http://127.0.0.1:{port}", **overrides)
+    )
+    create_app = importlib.import_module(f"agora_{name}.app").create_app
+    return serving(create_app(settings), port)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_each_service_is_ready_on_the_emulators(
+    name: str, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
+) -> None:
+    overrides = {
+        "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
+        "redis_url": emulator_env["REDIS_URL"],
+    }
+    with _serve(name, dev_key, **overrides) as url:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["checks"].values()) == {"ok"}
+        assert httpx.get(f"{url}/internal/whoami").status_code == 401
+        assert httpx.get(f"{url}/openapi.json").json()["info"]["title"] == f"Agora {name}"
+
+
+def test_readiness_fails_fast_and_names_the_dead_dependencies(dev_key: tuple[Path, Path]) -> None:
+    with _serve("registry", dev_key) as url:  # Firestore and Redis on closed ports
+        started = time.monotonic()
+        response = httpx.get(f"{url}/readyz", timeout=10)
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "NOT_READY"
+    assert {d["dependency"] for d in error["details"]} == {"firestore", "redis"}
+    assert elapsed < 3.0, "readiness is bounded by the dependency timeout"

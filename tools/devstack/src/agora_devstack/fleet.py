@@ -1,0 +1,213 @@
+"""`make dev`: the emulators, then all seven services on fixed ports, then demo accounts.
+
+Who calls whom comes from the services' own allowlists: service X is given service Y's URL when Y
+allows X to call it, so the local wiring cannot drift from what the services enforce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from agora_analytics.settings import AnalyticsSettings
+from agora_auth.settings import AuthSettings
+from agora_common.iam.tokens import generate_dev_key
+from agora_common.settings import LOCAL_DEV_ISSUER, ServiceSettings
+from agora_devstack.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from agora_devstack.emulators import EmulatorPorts, EmulatorSuite, repo_root
+from agora_devstack.processes import Child, Supervisor, SupervisorError, free_ports, http_ready
+from agora_executor.settings import ExecutorSettings
+from agora_gateway.settings import GatewaySettings
+from agora_registry.settings import RegistrySettings
+from agora_tool.settings import ToolSettings
+from agora_vetting.settings import VettingSettings
+
+HOST = "127.0.0.1"
+PROJECT_ID = "demo-agora"
+STATE_FILE = "fleet.json"
+
+SERVICES: dict[str, type[ServiceSettings]] = {
+    "gateway": GatewaySettings,
+    "registry": RegistrySettings,
+    "auth": AuthSettings,
+    "executor": ExecutorSettings,
+    "tool": ToolSettings,
+    "analytics": AnalyticsSettings,
+    "vetting": VettingSettings,
+}
+DEFAULT_PORTS = {name: 8080 + index for index, name in enumerate(SERVICES)}
+
+
+def peers_of(caller: str) -> list[str]:
+    """The services that allow `caller` on their internal routes."""
+    return [name for name, cls in SERVICES.items() if caller in cls.allowed_caller_services]
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    key_file: Path
+    jwks_file: Path
+
+
+def service_env(
+    name: str,
+    ports: Mapping[str, int],
+    paths: LocalPaths,
+    emulator_env: Mapping[str, str],
+) -> dict[str, str]:
+    """Environment of one service in local mode, under its own prefix."""
+    prefix = f"AGORA_{name.upper()}_"
+    own_url = f"http://{HOST}:{ports[name]}"
+    settings = {
+        "ENV": "local",
+        "PROJECT_ID": PROJECT_ID,
+        "IAM_DEV_KEY_FILE": str(paths.key_file),
+        "IAM_JWKS_URL": paths.jwks_file.as_uri(),
+        "IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
+        "IAM_AUDIENCES": json.dumps([own_url, f"http://localhost:{ports[name]}"]),
+        "SERVICE_URLS": json.dumps(
+            {peer: f"http://{HOST}:{ports[peer]}" for peer in peers_of(name)}
+        ),
+        "REDIS_URL": emulator_env["REDIS_URL"],
+    }
+    env = {f"{prefix}{key}": value for key, value in settings.items()}
+    env["PORT"] = str(ports[name])
+    env.update(emulator_env)
+    return env
+
+
+class Fleet:
+    """The emulators and the seven services, started in order and stopped as one."""
+
+    def __init__(
+        self,
+        *,
+        service_ports: Mapping[str, int],
+        emulator_ports: EmulatorPorts,
+        log_dir: Path,
+    ) -> None:
+        self.service_ports = dict(service_ports)
+        self.log_dir = log_dir
+        self.emulators = EmulatorSuite(emulator_ports, project_id=PROJECT_ID, log_dir=log_dir)
+        # Services log beside the emulators, in their own folder (the Auth emulator is `auth` too).
+        self.supervisor = Supervisor(log_dir / "services")
+        key_file = repo_root() / ".local" / "iam" / "dev-signer.pem"
+        self.paths = LocalPaths(key_file, generate_dev_key(key_file))
+
+    def url(self, name: str) -> str:
+        return f"http://{HOST}:{self.service_ports[name]}"
+
+    def start(self) -> None:
+        self.emulators.start()
+        emulator_env = self.emulators.env()
+        for name in SERVICES:
+            self.supervisor.start(
+                name,
+                [sys.executable, "-m", f"agora_{name}"],
+                env=service_env(name, self.service_ports, self.paths, emulator_env),
+                ready=http_ready(f"{self.url(name)}/readyz", ok=lambda status: status == 200),
+                timeout=30.0,
+                wait=False,
+                label=f"{name} service",
+            )
+        self.supervisor.wait_ready()
+        create_demo_accounts(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT_ID)
+        self._write_state(emulator_env)
+
+    def _write_state(self, emulator_env: Mapping[str, str]) -> None:
+        children = self._children()
+        state = {
+            "services": {name: self.url(name) for name in SERVICES},
+            "emulators": dict(emulator_env),
+            "pids": {name: {"pid": c.pid, "pgid": c.pgid} for name, c in children.items()},
+            "dev_key_file": str(self.paths.key_file),
+            "project_id": PROJECT_ID,
+        }
+        (self.log_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
+
+    def _children(self) -> dict[str, Child]:
+        """Every child, keyed by kind and name (the Auth emulator and service are both `auth`)."""
+        emulators = {f"emulator:{n}": c for n, c in self.emulators.children.items()}
+        return emulators | {f"service:{n}": c for n, c in self.supervisor.children.items()}
+
+    def failed(self) -> str | None:
+        """The name of the first child that exited, if any."""
+        for name, child in self._children().items():
+            if not child.running():
+                return name
+        return None
+
+    def stop(self) -> None:
+        self.supervisor.stop_all()
+        self.emulators.stop()
+        (self.log_dir / STATE_FILE).unlink(missing_ok=True)
+
+
+def _banner(fleet: Fleet) -> str:
+    auth = fleet.emulators.env()["FIREBASE_AUTH_EMULATOR_HOST"]
+    lines = ["", "Agora is running locally.", ""]
+    lines += [f"  {name:<10} {fleet.url(name)}" for name in SERVICES]
+    lines += ["", "  emulators  " + "  ".join(f"{k}={v}" for k, v in fleet.emulators.env().items())]
+    lines += ["", "Demo accounts (password: " + DEMO_PASSWORD + "):"]
+    lines += [f"  {acct.email:<20} {acct.role}" for acct in DEMO_ACCOUNTS]
+    lines += [
+        "",
+        "Sign in and keep the ID token:",
+        f"  curl -s 'http://{auth}/identitytoolkit.googleapis.com/v1/"
+        "accounts:signInWithPassword?key=demo' -H 'content-type: application/json' \\",
+        f'    -d \'{{"email":"user@agora.local","password":"{DEMO_PASSWORD}",'
+        '"returnSecureToken":true}\'',
+        "",
+        f"Logs: {fleet.log_dir}    Stop: Ctrl-C",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m agora_devstack.fleet", description="Run the Agora fleet locally."
+    )
+    parser.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="put every service and emulator on a free port (for tests and parallel runs)",
+    )
+    parser.add_argument("--log-dir", type=Path, help="where logs go (default .local/logs)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    log_dir = args.log_dir or repo_root() / ".local" / "logs"
+    if args.free_ports:
+        service_ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        emulator_ports = EmulatorPorts.free()
+    else:
+        service_ports, emulator_ports = DEFAULT_PORTS, EmulatorPorts()
+    fleet = Fleet(service_ports=service_ports, emulator_ports=emulator_ports, log_dir=log_dir)
+    print("Starting the emulators and the seven services (first start: ~20 s)...", flush=True)
+    try:
+        fleet.start()
+        print(_banner(fleet), flush=True)
+        while (gone := fleet.failed()) is None:
+            time.sleep(0.5)
+        print(f"agora: {gone} exited; its log is under {log_dir}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    except SupervisorError as error:
+        print(f"agora: {error}", file=sys.stderr)
+        return 1
+    finally:
+        fleet.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
