@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +21,7 @@ from agora_common.settings import Environment
 from agora_devstack.fleet import SERVICES
 
 pytestmark = pytest.mark.integration
+UV = shutil.which("uv") or "uv"
 
 
 def _alive(pid: int) -> bool:
@@ -35,7 +36,18 @@ def _alive(pid: int) -> bool:
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     log_dir = tmp_path_factory.mktemp("fleet-logs")
     process = subprocess.Popen(
-        [sys.executable, "-m", "agora_devstack.fleet", "--free-ports", "--log-dir", str(log_dir)],
+        # As `make dev` runs it: via `uv run`, which forwards Ctrl-C to the runner a second time.
+        [
+            UV,
+            "run",
+            "--frozen",
+            "python",
+            "-m",
+            "agora_devstack.fleet",
+            "--free-ports",
+            "--log-dir",
+            str(log_dir),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -51,8 +63,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     state = json.loads(state_file.read_text())
     state["process"] = process
     yield state
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:  # a test failed before Ctrl-C: stop it the graceful way first
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_every_service_is_live_and_ready(fleet: dict[str, Any]) -> None:
@@ -99,8 +115,11 @@ def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     pids = [entry["pid"] for entry in fleet["pids"].values()]
     assert len(pids) == len(SERVICES) + 3
     assert all(_alive(pid) for pid in pids)
-    os.kill(process.pid, signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    process.wait(timeout=30)
+    output = process.stdout.read()  # type: ignore[union-attr]
+    assert "Stopping..." in output
+    assert "Traceback" not in output
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -338,9 +338,27 @@ class Child:
         _stop_children([self], grace)
 
 
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Hold off Ctrl-C while stopping: a terminal signals the whole group and `uv run` forwards it
+    again, so a second SIGINT arrives mid-cleanup and would leave children behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _stop_children(children: Sequence[Child], grace: float) -> None:
     """Stop several children at once so their grace periods overlap."""
-    pending = [child for child in children if not child._stopped]
+    with _interrupts_ignored():
+        _stop_now([child for child in children if not child._stopped], grace)
+
+
+def _stop_now(pending: list[Child], grace: float) -> None:
     for child in pending:
         if child.alive():
             child.signal(signal.SIGTERM)
