@@ -124,3 +124,23 @@ def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [pid for pid in pids if _alive(pid)] == []
+
+
+def test_a_taken_service_port_is_one_clear_line(tmp_path: Path) -> None:
+    """Checked before anything starts, so nothing is left half-started."""
+    import socket
+
+    from agora_devstack.emulators import EmulatorPorts
+    from agora_devstack.fleet import Fleet
+    from agora_devstack.processes import PortInUseError, free_ports
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        ports["executor"] = taken
+        fleet = Fleet(service_ports=ports, emulator_ports=EmulatorPorts.free(), log_dir=tmp_path)
+        with pytest.raises(PortInUseError, match=f"port {taken} .* executor service"):
+            fleet.start()
+        assert fleet.emulators.children == {}

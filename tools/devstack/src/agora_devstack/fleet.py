@@ -20,7 +20,14 @@ from agora_common.iam.tokens import generate_dev_key
 from agora_common.settings import LOCAL_DEV_ISSUER, ServiceSettings
 from agora_devstack.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite, repo_root
-from agora_devstack.processes import Child, Supervisor, SupervisorError, free_ports, http_ready
+from agora_devstack.processes import (
+    Child,
+    Supervisor,
+    SupervisorError,
+    ensure_port_free,
+    free_ports,
+    http_ready,
+)
 from agora_executor.settings import ExecutorSettings
 from agora_gateway.settings import GatewaySettings
 from agora_registry.settings import RegistrySettings
@@ -103,6 +110,10 @@ class Fleet:
         return f"http://{HOST}:{self.service_ports[name]}"
 
     def start(self) -> None:
+        for name, port in self.service_ports.items():
+            ensure_port_free(
+                HOST, port, f"{name} service", "stop what holds it (another make dev?)"
+            )
         self.emulators.start()
         emulator_env = self.emulators.env()
         for name in SERVICES:
