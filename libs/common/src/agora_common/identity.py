@@ -1,0 +1,75 @@
+"""The end user behind a request: asserted by the gateway in headers, trusted from it alone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from agora_common.errors import Forbidden, Unauthenticated
+from agora_common.iam.verifier import ServiceCaller
+from agora_common.models.identity import (
+    GATEWAY_IDENTITY_HEADERS,
+    HEADER_USER_ADMIN,
+    HEADER_USER_EMAIL,
+    HEADER_USER_ID,
+    HEADER_USER_ROLE,
+    CallerKind,
+    UserIdentity,
+)
+from agora_common.settings import ServiceSettings, service_account_email
+
+_LOWER_HEADERS = tuple(name.lower() for name in GATEWAY_IDENTITY_HEADERS)
+
+
+def identity_headers(user: UserIdentity) -> dict[str, str]:
+    """The headers the gateway sets from a verified token (none for an anonymous caller)."""
+    if user.is_anonymous or user.uid is None:
+        return {}
+    headers = {
+        HEADER_USER_ID: user.uid,
+        HEADER_USER_ADMIN: "true" if user.admin else "false",
+        HEADER_USER_ROLE: user.kind.value,
+    }
+    if user.email:
+        headers[HEADER_USER_EMAIL] = user.email
+    return headers
+
+
+async def end_user(request: Request, caller: ServiceCaller) -> UserIdentity:
+    """The user the gateway vouches for; anonymous when it sends none.
+
+    Identity headers from any other caller are refused outright rather than ignored, so a
+    misrouted or compromised service cannot act as a user.
+    """
+    settings: ServiceSettings = request.app.state.settings
+    headers = request.headers
+    asserted = any(name in headers for name in _LOWER_HEADERS)
+    if caller.email != service_account_email("gateway", settings.project_id):
+        if asserted:
+            raise Forbidden(
+                "Only the gateway may assert a user identity", code="IDENTITY_NOT_ALLOWED"
+            )
+        return UserIdentity()
+    uid = headers.get(HEADER_USER_ID)
+    if not uid:
+        return UserIdentity()
+    role = headers.get(HEADER_USER_ROLE, CallerKind.USER.value)
+    kind = CallerKind.AGENT if role == CallerKind.AGENT.value else CallerKind.USER
+    return UserIdentity(
+        kind=kind,
+        uid=uid,
+        email=headers.get(HEADER_USER_EMAIL) or None,
+        admin=headers.get(HEADER_USER_ADMIN) == "true",
+    )
+
+
+async def signed_in_user(user: Annotated[UserIdentity, Depends(end_user)]) -> UserIdentity:
+    """A signed-in user or agent; anonymous callers get 401."""
+    if user.is_anonymous:
+        raise Unauthenticated("Sign in to use this route")
+    return user
+
+
+EndUser = Annotated[UserIdentity, Depends(end_user)]
+SignedInUser = Annotated[UserIdentity, Depends(signed_in_user)]
