@@ -1,10 +1,11 @@
-"""Settings of the gateway service (env prefix `AGORA_GATEWAY_`)."""
+"""Settings of the gateway (env prefix `AGORA_GATEWAY_`)."""
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings
+from agora_common.settings import ServiceSettings, UnsafeSettingsError
 
 
 class GatewaySettings(ServiceSettings):
@@ -12,3 +13,37 @@ class GatewaySettings(ServiceSettings):
 
     service_name: ClassVar[str] = "gateway"
     allowed_caller_services: ClassVar[tuple[str, ...]] = ()
+
+    # Browser origins allowed by CORS; never "*" in production.
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)
+    # Requests per period for each route group ("120/minute", "20/10" = 20 per 10 s).
+    rate_limits: dict[str, str] = Field(
+        default_factory=lambda: {
+            "read": "600/minute",
+            "write": "60/minute",
+            "execute": "120/minute",
+            "auth": "60/minute",
+            "admin": "300/minute",
+        }
+    )
+    # Anonymous callers are limited per IP at this fraction of the group's limit.
+    anonymous_limit_factor: float = Field(default=0.5, gt=0, le=1)
+    redis_timeout_s: float = Field(default=0.25, gt=0, le=5)
+    # Proxies in front of us that append to X-Forwarded-For (Cloud Run's front end: 1).
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
+    # Revocation needs a lookup at the Auth backend; one per user is reused this long.
+    revocation_ttl_s: float = Field(default=30.0, ge=0, le=3600)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=5.0, gt=0)
+    # Per route group upstream timeouts (seconds).
+    timeouts: dict[str, float] = Field(
+        default_factory=lambda: {"read": 10.0, "write": 15.0, "execute": 60.0, "auth": 10.0}
+    )
+    access_log: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_wildcard_cors(self) -> Self:
+        if not self.is_local and "*" in self.cors_origins:
+            raise UnsafeSettingsError("gateway: CORS '*' is refused in production")
+        return self

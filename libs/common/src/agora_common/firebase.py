@@ -1,0 +1,217 @@
+"""Firebase ID token verification: Google's keys in production, the Auth emulator locally."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from agora_common.cache import ExpiringCache
+from agora_common.errors import Unauthenticated
+from agora_common.iam.verifier import JwksCache
+from agora_common.models.identity import CallerKind, UserIdentity
+from agora_common.settings import ServiceSettings
+
+# Firebase publishes its ID-token signing keys as JWKS here (the same keys as its x509 endpoint).
+FIREBASE_JWKS_URL = (
+    "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
+)
+MAX_UID_LENGTH = 128
+MAX_TOKEN_BYTES = 16_384
+_LEEWAY_S = 5
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="agora"'}
+
+# (disabled, tokens valid after this epoch second)
+UserStatus = tuple[bool, float]
+UserStatusLookup = Callable[[str], Awaitable[UserStatus]]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    uid: str
+    email: str | None
+    claims: dict[str, Any]
+    expires_at: float
+    auth_time: float
+
+    @property
+    def admin(self) -> bool:
+        return self.claims.get("admin") is True
+
+    def identity(self) -> UserIdentity:
+        kind = CallerKind.AGENT if self.claims.get("role") == "agent" else CallerKind.USER
+        return UserIdentity(kind=kind, uid=self.uid, email=self.email, admin=self.admin)
+
+
+def _invalid(message: str, code: str = "INVALID_TOKEN") -> Unauthenticated:
+    return Unauthenticated(message, code=code, headers=_CHALLENGE)
+
+
+class FirebaseTokenVerifier:
+    """Verifies ID tokens once, then serves them from a bounded cache until they expire.
+
+    Revocation (and a disabled account) needs a user lookup at the Auth backend; callers ask for
+    it where it matters (the gateway: on writes), and one lookup per user is reused for
+    `revocation_ttl_s`, so a revoked token can still write for at most that long.
+    """
+
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        keys: JwksCache | None,
+        lookup: UserStatusLookup | None = None,
+        revocation_ttl_s: float = 30.0,
+        cache_size: int = 10_000,
+    ) -> None:
+        # keys=None is emulator mode: its tokens are unsigned. Settings refuse it in production.
+        self.project_id = project_id
+        self.issuer = f"https://securetoken.google.com/{project_id}"
+        self.keys = keys
+        self.lookup = lookup
+        self.revocation_ttl_s = revocation_ttl_s
+        self._tokens: ExpiringCache[VerifiedToken] = ExpiringCache(cache_size)
+        self._statuses: ExpiringCache[UserStatus] = ExpiringCache(cache_size)
+        self._lookups: dict[str, asyncio.Future[UserStatus]] = {}
+
+    async def verify(self, token: str, *, check_revoked: bool = False) -> VerifiedToken:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise _invalid("ID token is too long")
+        key = hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
+        verified = self._tokens.get(key)
+        if verified is None:
+            verified = await self._verify(token)
+            self._tokens.put(key, verified, verified.expires_at)
+        if check_revoked:
+            await self._check_not_revoked(verified)
+        return verified
+
+    async def _verify(self, token: str) -> VerifiedToken:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise _invalid("Malformed ID token") from None
+        options: Any = {"require": ["exp", "iat", "aud", "iss", "sub"]}
+        if self.keys is None:
+            key: Any = None
+            algorithms = ["none", "RS256"]
+            options.update(
+                {"verify_signature": False, "verify_exp": True, "verify_iat": True}
+                | {"verify_aud": True, "verify_iss": True}
+            )
+        else:
+            if header.get("alg") != "RS256":
+                raise _invalid("ID token must be RS256-signed")
+            kid = header.get("kid")
+            key = await self.keys.key(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise _invalid("ID token signed with an unknown key")
+            algorithms = ["RS256"]
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.project_id,
+                issuer=self.issuer,
+                leeway=_LEEWAY_S,
+                options=options,
+            )
+        except jwt.ExpiredSignatureError:
+            raise _invalid("ID token has expired", "TOKEN_EXPIRED") from None
+        except jwt.InvalidTokenError:
+            raise _invalid("ID token is invalid") from None
+        return self._checked(claims)
+
+    def _checked(self, claims: dict[str, Any]) -> VerifiedToken:
+        now = time.time()
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or len(sub) > MAX_UID_LENGTH:
+            raise _invalid("ID token has no valid subject")
+        if claims["iat"] > now + _LEEWAY_S:
+            raise _invalid("ID token was issued in the future")
+        auth_time = claims.get("auth_time", claims["iat"])
+        if not isinstance(auth_time, int | float) or auth_time > now + _LEEWAY_S:
+            raise _invalid("ID token has an invalid auth_time")
+        email = claims.get("email")
+        return VerifiedToken(
+            uid=sub,
+            email=email if isinstance(email, str) else None,
+            claims=claims,
+            expires_at=float(claims["exp"]),
+            auth_time=float(auth_time),
+        )
+
+    async def _check_not_revoked(self, token: VerifiedToken) -> None:
+        if self.lookup is None:
+            raise RuntimeError("revocation checks need a user lookup")
+        status = self._statuses.get(token.uid)
+        if status is None:
+            status = await self._lookup_once(token.uid)
+            self._statuses.put(token.uid, status, time.time() + self.revocation_ttl_s)
+        disabled, valid_after = status
+        if disabled:
+            raise _invalid("This account is disabled", "USER_DISABLED")
+        if token.auth_time < valid_after:
+            raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
+
+    async def _lookup_once(self, uid: str) -> UserStatus:
+        """Concurrent checks for one user share one lookup."""
+        pending = self._lookups.get(uid)
+        if pending is not None:
+            return await pending
+        assert self.lookup is not None
+        future: asyncio.Future[UserStatus] = asyncio.get_running_loop().create_future()
+        self._lookups[uid] = future
+        try:
+            status = await self.lookup(uid)
+            future.set_result(status)
+            return status
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._lookups[uid]
+
+
+def firebase_admin_lookup(app: Any) -> UserStatusLookup:
+    """A user lookup through firebase-admin (blocking, so run in a worker thread)."""
+    from firebase_admin import auth
+
+    async def lookup(uid: str) -> UserStatus:
+        try:
+            user = await asyncio.to_thread(auth.get_user, uid, app)
+        except auth.UserNotFoundError:
+            return True, float("inf")  # a deleted user's tokens are as good as revoked
+        valid_after_ms = user.tokens_valid_after_timestamp or 0
+        return bool(user.disabled), valid_after_ms / 1000.0
+
+    return lookup
+
+
+def token_verifier_for(
+    settings: ServiceSettings, http: httpx.AsyncClient, *, revocation_ttl_s: float = 30.0
+) -> FirebaseTokenVerifier:
+    """Google's keys in production; the Auth emulator's unsigned tokens when settings name it."""
+    import firebase_admin
+
+    if settings.firebase_auth_emulator_host:
+        # firebase-admin finds the emulator only through the environment; local mode only.
+        os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.firebase_auth_emulator_host
+    name = f"agora-{settings.service_name}-{id(http):x}"
+    app = firebase_admin.initialize_app(options={"projectId": settings.project_id}, name=name)
+    keys = None if settings.firebase_auth_emulator_host else JwksCache(FIREBASE_JWKS_URL, http)
+    return FirebaseTokenVerifier(
+        settings.project_id,
+        keys=keys,
+        lookup=firebase_admin_lookup(app),
+        revocation_ttl_s=revocation_ttl_s,
+    )

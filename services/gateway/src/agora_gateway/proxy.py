@@ -1,0 +1,270 @@
+"""The /api/v1 proxy: a plain ASGI app, because it runs for every public request.
+
+Order per request: route → caller identity → rate limit → circuit breaker → upstream call with
+the gateway's service identity, bodies streamed both ways.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from agora_common.breaker import CircuitBreaker
+from agora_common.errors import (
+    AgoraError,
+    BadGateway,
+    GatewayTimeout,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    error_response,
+)
+from agora_common.firebase import FirebaseTokenVerifier
+from agora_common.iam.client import ServiceAuth
+from agora_common.identity import identity_headers
+from agora_common.models.identity import UserIdentity
+from agora_gateway.ratelimit import Decision, Limit, RateLimiter
+from agora_gateway.routing import SAFE_METHODS, Match, Router
+from agora_gateway.settings import GatewaySettings
+
+log = logging.getLogger("agora.gateway.proxy")
+
+# Never forwarded in either direction (RFC 9110 §7.6.1), plus what the gateway owns itself.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+    }
+)
+# Client headers dropped before forwarding: credentials and anything claiming an identity.
+DROPPED_REQUEST = HOP_BY_HOP | {b"authorization", b"cookie", b"forwarded", b"x-forwarded-for"}
+IDENTITY_PREFIXES = (b"x-user-", b"x-agent-", b"x-goog-authenticated-", b"x-serverless-")
+
+
+class BodyTooLarge(Exception):
+    """Raised from inside the streamed request body when it passes the cap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user: UserIdentity
+    rate_key: str
+
+
+class Proxy:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        http: httpx.AsyncClient,
+        auth: ServiceAuth,
+        tokens: FirebaseTokenVerifier,
+        limiter: RateLimiter,
+        router: Router | None = None,
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.auth = auth
+        self.tokens = tokens
+        self.limiter = limiter
+        self.router = router or Router()
+        self.limits = {group: Limit.parse(text) for group, text in settings.rate_limits.items()}
+        self.anonymous_limits = {
+            group: Limit(
+                max(1, int(limit.requests * settings.anonymous_limit_factor)), limit.period_s
+            )
+            for group, limit in self.limits.items()
+        }
+        self.service_urls = {name: url.rstrip("/") for name, url in settings.service_urls.items()}
+        self.breakers = {
+            name: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
+            for name in self.service_urls
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._handle(scope, receive, send)
+        except AgoraError as error:
+            await error_response(error)(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1")[len(scope.get("root_path", "")) :]
+        found = self.router.match(method, path)
+        if found is None:
+            raise NotFound()
+        if isinstance(found, frozenset):
+            raise MethodNotAllowed(headers={"Allow": ", ".join(sorted(found))})
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        caller = await self._identify(scope, headers, found, method)
+        decision = await self._rate_limit(found, caller)
+        if not decision.allowed:
+            raise RateLimited(headers=decision.headers())
+        await self._forward(scope, receive, send, found, caller.user, headers, decision)
+
+    async def _identify(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
+    ) -> Caller:
+        authorization = _header(headers, b"authorization")
+        if authorization is None:
+            if not found.route.anonymous:
+                raise Unauthenticated("Sign in to use this route")
+            return Caller(UserIdentity(), f"ip:{self._client_ip(scope, headers)}")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization must be a Bearer Firebase ID token")
+        verified = await self.tokens.verify(token.strip(), check_revoked=method not in SAFE_METHODS)
+        return Caller(verified.identity(), f"uid:{verified.uid}")
+
+    def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
+        """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""
+        hops = self.settings.trusted_proxy_hops
+        forwarded = _header(headers, b"x-forwarded-for")
+        if hops and forwarded:
+            entries = [e.strip() for e in forwarded.split(",") if e.strip()]
+            if len(entries) >= hops:
+                return entries[-hops]
+        client = scope.get("client")
+        return str(client[0]) if client else "unknown"
+
+    async def _rate_limit(self, found: Match, caller: Caller) -> Decision:
+        group = found.route.group
+        limits = self.anonymous_limits if caller.user.is_anonymous else self.limits
+        limit = limits.get(group) or limits["read"]
+        return await self.limiter.check(group, caller.rate_key, limit)
+
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        found: Match,
+        user: UserIdentity,
+        headers: list[tuple[bytes, bytes]],
+        decision: Decision,
+    ) -> None:
+        service = found.route.service
+        base = self.service_urls.get(service)
+        breaker = self.breakers.get(service)
+        if base is None or breaker is None:
+            raise ServiceUnavailable(f"The {service} service is not configured")
+        if not breaker.allow():
+            retry = str(max(1, round(breaker.retry_after_s())))
+            raise ServiceUnavailable(
+                f"The {service} service is unavailable", headers={"Retry-After": retry}
+            )
+        length = _header(headers, b"content-length")
+        if length is not None and (
+            not length.isdigit() or int(length) > self.settings.max_body_bytes
+        ):
+            raise PayloadTooLarge(
+                f"Request body is limited to {self.settings.max_body_bytes} bytes"
+            )
+        upstream_headers = self._upstream_headers(scope, headers, user)
+        query = scope.get("query_string", b"")
+        url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
+        method = scope["method"]
+        has_body = method not in SAFE_METHODS
+        request = self.http.build_request(
+            method,
+            url,
+            headers=upstream_headers,
+            content=self._body(receive) if has_body else None,
+            timeout=self._timeout(found.route.group),
+        )
+        try:
+            response = await self.http.send(request, auth=self.auth, stream=True)
+        except BodyTooLarge:
+            raise self._too_large() from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            breaker.record_failure()
+            raise ServiceUnavailable(f"The {service} service is unreachable") from exc
+        except httpx.TimeoutException as exc:
+            breaker.record_failure()
+            raise GatewayTimeout(f"The {service} service did not answer in time") from exc
+        except httpx.TransportError as exc:
+            breaker.record_failure()
+            raise BadGateway(f"The {service} service answered badly") from exc
+        breaker.record_success()
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": _response_headers(response.headers.raw, decision),
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+    def _upstream_headers(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], user: UserIdentity
+    ) -> list[tuple[bytes, bytes]]:
+        kept = [
+            (name, value)
+            for name, value in headers
+            if name not in DROPPED_REQUEST and not name.startswith(IDENTITY_PREFIXES)
+        ]
+        kept += [(k.encode(), v.encode()) for k, v in identity_headers(user).items()]
+        kept.append((b"x-forwarded-for", self._client_ip(scope, headers).encode()))
+        return kept
+
+    @property
+    def _max_body(self) -> int:
+        return self.settings.max_body_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"Request body is limited to {self._max_body} bytes")
+
+    def _timeout(self, group: str) -> httpx.Timeout:
+        read = self.settings.timeouts.get(group, self.settings.http_read_timeout_s)
+        return httpx.Timeout(read, connect=self.settings.http_connect_timeout_s)
+
+    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
+        limit = self.settings.max_body_bytes
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                raise BodyTooLarge()
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _response_headers(
+    raw: list[tuple[bytes, bytes]], decision: Decision
+) -> list[tuple[bytes, bytes]]:
+    out = [(k.lower(), v) for k, v in raw if k.lower() not in HOP_BY_HOP]
+    out += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+    return out

@@ -1,0 +1,102 @@
+"""The public API's routing table: data, one row per route, matched in order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    methods: frozenset[str]
+    pattern: str  # public path under /api/v1, with {name} segments
+    service: str
+    upstream: str  # path on the service, with the same {name} segments
+    group: str  # rate-limit and timeout group
+    anonymous: bool = False  # may be called without a token
+
+    def compile(self) -> re.Pattern[str]:
+        regex = self.pattern.replace("{path}", "(?P<path>[^?#]+)")
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_~.-]+)", regex)
+        return re.compile(f"^{regex}$")
+
+
+def _r(methods: str, pattern: str, service: str, upstream: str, group: str, **kw: bool) -> Route:
+    return Route(frozenset(methods.split()), pattern, service, upstream, group, **kw)
+
+
+ANY = "GET POST PUT PATCH DELETE"
+
+ROUTES: Final[tuple[Route, ...]] = (
+    _r("POST", "/agents/register", "registry", "/register", "write"),
+    _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True),
+    _r("POST", "/agents/execute", "executor", "/execute", "execute"),
+    _r("GET", "/agents/{agent_id}/health", "executor", "/health/{agent_id}", "read"),
+    _r(
+        "GET",
+        "/agents/{agent_id}/manifest",
+        "registry",
+        "/{agent_id}/manifest",
+        "read",
+        anonymous=True,
+    ),
+    _r("GET", "/agents/{agent_id}", "registry", "/{agent_id}", "read", anonymous=True),
+    _r("PATCH DELETE", "/agents/{agent_id}", "registry", "/{agent_id}", "write"),
+    _r(ANY, "/auth/{path}", "auth", "/{path}", "auth"),
+    _r(ANY, "/tools/{path}", "tool", "/{path}", "write"),
+    _r(ANY, "/analytics/{path}", "analytics", "/{path}", "read"),
+    _r(ANY, "/vetting/{path}", "vetting", "/{path}", "admin"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    upstream_path: str
+
+
+class Router:
+    """Finds the route of a public path; distinguishes unknown paths (404) from methods (405)."""
+
+    def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
+        self._compiled = [(route, route.compile()) for route in routes]
+
+    def _compiled_routes(self) -> list[Route]:
+        return [route for route, _ in self._compiled]
+
+    def match(self, method: str, path: str) -> Match | frozenset[str] | None:
+        """The match; or the allowed methods when only the method is wrong; or None.
+
+        `path` is the raw (still percent-encoded) path under /api/v1 and is forwarded as is, so
+        anything that a service could decode into another route is refused here.
+        """
+        if not _is_plain(path):
+            return None
+        allowed: set[str] = set()
+        for route, regex in self._compiled:
+            found = regex.match(path)
+            if found is None:
+                continue
+            upstream = route.upstream.format(**found.groupdict())
+            if upstream.startswith(INTERNAL_PREFIXES):
+                return None
+            if method in route.methods or (method == "HEAD" and "GET" in route.methods):
+                return Match(route, upstream)
+            allowed |= route.methods
+        return frozenset(allowed) if allowed else None
+
+
+# Service-to-service routes and health probes are never reachable through the public API.
+INTERNAL_PREFIXES: Final = ("/internal", "/healthz", "/readyz")
+
+
+def _is_plain(path: str) -> bool:
+    """No dot segments, empty segments or encoded separators that could re-route on decode."""
+    lowered = path.lower()
+    if "%2f" in lowered or "%5c" in lowered or "%2e" in lowered or "\\" in path:
+        return False
+    segments = path.split("/")[1:]
+    return all(segment not in ("", ".", "..") for segment in segments)

@@ -1,0 +1,99 @@
+"""GCRA in real Redis: exact across instances; a per-instance fallback while Redis is down."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from agora_gateway.ratelimit import Limit, LocalLimiter, RateLimiter
+
+pytestmark = pytest.mark.integration
+
+
+def _redis(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
+
+
+async def test_a_burst_past_the_limit_is_refused_with_a_retry_time(
+    emulator_env: dict[str, str],
+) -> None:
+    limiter = RateLimiter(_redis(emulator_env["REDIS_URL"]))
+    limit = Limit(5, 60)
+    caller = f"uid:{uuid.uuid4()}"
+    decisions = [await limiter.check("write", caller, limit) for _ in range(7)]
+    assert [d.allowed for d in decisions] == [True] * 5 + [False] * 2
+    assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+    refused = decisions[5]
+    assert 11 <= refused.retry_after_s <= 12.1  # one request per 12 s refills
+    headers = refused.headers()
+    assert headers["RateLimit-Limit"] == "5"
+    assert headers["RateLimit-Remaining"] == "0"
+    assert headers["Retry-After"] == "12"
+    assert not refused.degraded
+    await limiter.redis.aclose()
+
+
+async def test_two_gateway_instances_share_one_limit(emulator_env: dict[str, str]) -> None:
+    first = RateLimiter(_redis(emulator_env["REDIS_URL"]))
+    second = RateLimiter(_redis(emulator_env["REDIS_URL"]))
+    caller = f"ip:{uuid.uuid4()}"
+    limit = Limit(6, 60)
+    allowed = [
+        (await (first if i % 2 else second).check("read", caller, limit)).allowed for i in range(10)
+    ]
+    assert allowed.count(True) == 6
+    await first.redis.aclose()
+    await second.redis.aclose()
+
+
+async def test_the_limit_refills_over_time(emulator_env: dict[str, str]) -> None:
+    limiter = RateLimiter(_redis(emulator_env["REDIS_URL"]))
+    caller = f"uid:{uuid.uuid4()}"
+    limit = Limit(2, 0.4)  # one request per 200 ms
+    assert (await limiter.check("read", caller, limit)).allowed
+    assert (await limiter.check("read", caller, limit)).allowed
+    assert not (await limiter.check("read", caller, limit)).allowed
+    await asyncio.sleep(0.25)
+    assert (await limiter.check("read", caller, limit)).allowed
+    await limiter.redis.aclose()
+
+
+async def test_with_redis_down_it_fails_open_onto_a_local_limit_fast() -> None:
+    limiter = RateLimiter(_redis("redis://127.0.0.1:9/0"), cooldown_s=60)
+    limit = Limit(3, 60)
+    started = time.monotonic()
+    decisions = [await limiter.check("write", "uid:u1", limit) for _ in range(5)]
+    elapsed = time.monotonic() - started
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert all(d.degraded for d in decisions)
+    assert elapsed < 0.5, "one failed Redis call, then the cool-down skips Redis"
+    await limiter.redis.aclose()
+
+
+def test_the_local_limiter_does_the_same_arithmetic() -> None:
+    local = LocalLimiter()
+    limit = Limit(2, 10)
+    assert local.check("k", limit, now=100.0).allowed
+    assert local.check("k", limit, now=100.0).allowed
+    refused = local.check("k", limit, now=100.0)
+    assert not refused.allowed
+    assert refused.retry_after_s == pytest.approx(5.0)
+    assert local.check("k", limit, now=105.0).allowed
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [("120/minute", Limit(120, 60)), ("20/10", Limit(20, 10)), ("5/second", Limit(5, 1))],
+)
+def test_limits_parse(text: str, limit: Limit) -> None:
+    assert Limit.parse(text) == limit
+
+
+@pytest.mark.parametrize("text", ["0/minute", "10/0", "ten/minute"])
+def test_bad_limits_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"invalid|could not convert|literal"):
+        Limit.parse(text)

@@ -1,0 +1,74 @@
+"""The routing table: public paths to services, and what can never be reached from outside."""
+
+from __future__ import annotations
+
+import pytest
+
+from agora_gateway.routing import Match, Router
+
+ROUTER = Router()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "service", "upstream"),
+    [
+        ("POST", "/agents/register", "registry", "/register"),
+        ("GET", "/registry/search", "registry", "/search"),
+        ("GET", "/agents/ab12", "registry", "/ab12"),
+        ("PATCH", "/agents/ab12", "registry", "/ab12"),
+        ("DELETE", "/agents/ab12", "registry", "/ab12"),
+        ("GET", "/agents/ab12/manifest", "registry", "/ab12/manifest"),
+        ("POST", "/agents/execute", "executor", "/execute"),
+        ("GET", "/agents/ab12/health", "executor", "/health/ab12"),
+        ("GET", "/auth/user/profile", "auth", "/user/profile"),
+        ("GET", "/tools/catalog", "tool", "/catalog"),
+        ("GET", "/analytics/metrics/ab12", "analytics", "/metrics/ab12"),
+        ("POST", "/vetting/ab12/approve", "vetting", "/ab12/approve"),
+        ("HEAD", "/agents/ab12", "registry", "/ab12"),
+    ],
+)
+def test_public_routes_reach_their_service(
+    method: str, path: str, service: str, upstream: str
+) -> None:
+    found = ROUTER.match(method, path)
+    assert isinstance(found, Match)
+    assert (found.route.service, found.upstream_path) == (service, upstream)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/auth/internal/keys/u1/openai",
+        "/vetting/internal/tasks/scan",
+        "/tools/healthz",
+        "/agents/..%2Finternal%2Fwhoami",
+        "/auth/user/../internal/whoami",
+        "/auth/user/./profile",
+        "/auth//internal",
+        "/auth/%2e%2e/internal",
+        "/auth/x%5cinternal",
+        "/nope",
+        "/agents/a/b/c",
+    ],
+)
+def test_internal_and_ambiguous_paths_are_unknown(path: str) -> None:
+    assert ROUTER.match("GET", path) is None
+
+
+def test_a_wrong_method_names_the_allowed_ones() -> None:
+    assert ROUTER.match("PUT", "/agents/ab12") == frozenset({"GET", "PATCH", "DELETE"})
+    assert ROUTER.match("POST", "/registry/search") == frozenset({"GET"})
+
+
+def test_only_search_and_reads_of_agents_are_anonymous() -> None:
+    anonymous = {
+        (method, route.pattern)
+        for route in ROUTER._compiled_routes()
+        if route.anonymous
+        for method in route.methods
+    }
+    assert anonymous == {
+        ("GET", "/registry/search"),
+        ("GET", "/agents/{agent_id}"),
+        ("GET", "/agents/{agent_id}/manifest"),
+    }
