@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,7 @@ class FirebaseTokenVerifier:
         lookup: UserStatusLookup | None = None,
         revocation_ttl_s: float = 30.0,
         cache_size: int = 10_000,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         # keys=None is emulator mode: its tokens are unsigned. Settings refuse it in production.
         self.project_id = project_id
@@ -80,6 +82,13 @@ class FirebaseTokenVerifier:
         self._tokens: ExpiringCache[VerifiedToken] = ExpiringCache(cache_size)
         self._statuses: ExpiringCache[UserStatus] = ExpiringCache(cache_size)
         self._lookups: dict[str, asyncio.Future[UserStatus]] = {}
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Release what the lookup holds (firebase-admin's app)."""
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
 
     async def verify(self, token: str, *, check_revoked: bool = False) -> VerifiedToken:
         if len(token) > MAX_TOKEN_BYTES:
@@ -206,7 +215,7 @@ def token_verifier_for(
     if settings.firebase_auth_emulator_host:
         # firebase-admin finds the emulator only through the environment; local mode only.
         os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.firebase_auth_emulator_host
-    name = f"agora-{settings.service_name}-{id(http):x}"
+    name = f"agora-{settings.service_name}-{uuid.uuid4().hex}"
     app = firebase_admin.initialize_app(options={"projectId": settings.project_id}, name=name)
     keys = None if settings.firebase_auth_emulator_host else JwksCache(FIREBASE_JWKS_URL, http)
     return FirebaseTokenVerifier(
@@ -214,4 +223,5 @@ def token_verifier_for(
         keys=keys,
         lookup=firebase_admin_lookup(app),
         revocation_ttl_s=revocation_ttl_s,
+        on_close=lambda: firebase_admin.delete_app(app),
     )

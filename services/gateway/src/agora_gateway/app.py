@@ -8,8 +8,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Resources, create_service_app
 from agora_common.firebase import token_verifier_for
@@ -44,6 +45,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            tokens.close()
             await redis.aclose()
 
     app = create_service_app(
@@ -53,13 +55,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan_hook=lifespan,
     )
 
-    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    @app.get(OPENAPI_PATH, include_in_schema=False)
     async def public_openapi(request: Request) -> dict[str, Any]:
         """The whole public API, composed from the services' documents."""
         composer: OpenApiComposer = request.app.state.openapi
         return await composer.document()
 
-    app.mount("/api/v1", _ProxyEndpoint())
+    # Innermost user middleware: inside the trace/access-log middleware, but ahead of FastAPI's
+    # router and exception middleware, which the proxy does not need on every request.
+    app.user_middleware.append(Middleware(_ProxyDispatch))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -78,9 +82,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
-class _ProxyEndpoint:
-    """Hands /api/v1/* to the proxy the lifespan built."""
+class _ProxyDispatch:
+    """Hands /api/v1/* (but the composed OpenAPI document) to the proxy the lifespan built."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy: Proxy = scope["app"].state.proxy
-        await proxy(scope, receive, send)
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(PREFIX) and path != OPENAPI_PATH:
+            proxy: Proxy = scope["app"].state.proxy
+            await proxy(scope, receive, send, path[len(PREFIX) - 1 :])
+            return
+        await self.app(scope, receive, send)
+
+
+PREFIX = "/api/v1/"
+OPENAPI_PATH = "/api/v1/openapi.json"

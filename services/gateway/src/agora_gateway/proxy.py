@@ -6,6 +6,7 @@ the gateway's service identity, bodies streamed both ways.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -60,6 +61,31 @@ class BodyTooLarge(Exception):
     """Raised from inside the streamed request body when it passes the cap."""
 
 
+class _CappedBody:
+    """The client's body as an async stream, cut off (and marked) past the cap."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.too_large = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                self.too_large = True
+                raise BodyTooLarge()
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     user: UserIdentity
@@ -95,16 +121,18 @@ class Proxy:
             for name in self.service_urls
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """Serve one public request; `path` is the part after /api/v1."""
         try:
-            await self._handle(scope, receive, send)
+            await self._handle(scope, receive, send, path)
         except AgoraError as error:
             await error_response(error)(scope, receive, send)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         method: str = scope["method"]
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        path = raw_path.decode("latin-1")[len(scope.get("root_path", "")) :]
+        raw_path: bytes | None = scope.get("raw_path")
+        if raw_path is not None:  # match and forward the path still percent-encoded
+            path = raw_path.decode("latin-1").partition("?")[0][len("/api/v1") :]
         found = self.router.match(method, path)
         if found is None:
             raise NotFound()
@@ -169,51 +197,68 @@ class Proxy:
                 f"The {service} service is unavailable", headers={"Retry-After": retry}
             )
         length = _header(headers, b"content-length")
-        if length is not None and (
-            not length.isdigit() or int(length) > self.settings.max_body_bytes
-        ):
-            raise PayloadTooLarge(
-                f"Request body is limited to {self.settings.max_body_bytes} bytes"
-            )
+        if length is not None and (not length.isdigit() or int(length) > self._max_body):
+            raise self._too_large()
         upstream_headers = self._upstream_headers(scope, headers, user)
         query = scope.get("query_string", b"")
         url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
         method = scope["method"]
         has_body = method not in SAFE_METHODS
+        body = _CappedBody(receive, self._max_body)
         request = self.http.build_request(
             method,
             url,
             headers=upstream_headers,
-            content=self._body(receive) if has_body else None,
-            timeout=self._timeout(found.route.group),
+            content=body if has_body else None,
+            # One deadline per request (below) instead of aiohttp's per-chunk read timer, which
+            # is rescheduled on every chunk received and showed up in profiles.
+            timeout=httpx.Timeout(None, connect=self.settings.http_connect_timeout_s),
         )
+        deadline = self.settings.timeouts.get(found.route.group, self.settings.http_read_timeout_s)
+        await self._exchange(request, _Relay(send, decision), body, breaker, service, deadline)
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        relay: _Relay,
+        body: _CappedBody,
+        breaker: CircuitBreaker,
+        service: str,
+        deadline: float,
+    ) -> None:
         try:
-            response = await self.http.send(request, auth=self.auth, stream=True)
-        except BodyTooLarge:
-            raise self._too_large() from None
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            async with asyncio.timeout(deadline):
+                response = await self.http.send(request, auth=self.auth, stream=True)
+                breaker.record_success()
+                try:
+                    await relay.stream(response)
+                finally:
+                    await response.aclose()
+        except Exception as exc:
+            # The transport wraps whatever the body stream raised: an oversized body is the
+            # client's fault and must never count against the service's breaker.
+            if body.too_large:
+                raise self._too_large() from None
+            self._classify(exc, relay, breaker, service)
+
+    def _classify(
+        self, exc: Exception, relay: _Relay, breaker: CircuitBreaker, service: str
+    ) -> None:
+        """Map a failed exchange to 503/504/502, or end quietly once the answer has started."""
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
             breaker.record_failure()
             raise ServiceUnavailable(f"The {service} service is unreachable") from exc
-        except httpx.TimeoutException as exc:
+        if isinstance(exc, TimeoutError | httpx.TimeoutException | httpx.TransportError):
+            if relay.started:  # too late for an envelope: end the response where it broke
+                log.warning("upstream broke mid-response", extra={"service": service})
+                return
             breaker.record_failure()
+            if isinstance(exc, httpx.TransportError) and not isinstance(
+                exc, httpx.TimeoutException
+            ):
+                raise BadGateway(f"The {service} service answered badly") from exc
             raise GatewayTimeout(f"The {service} service did not answer in time") from exc
-        except httpx.TransportError as exc:
-            breaker.record_failure()
-            raise BadGateway(f"The {service} service answered badly") from exc
-        breaker.record_success()
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": _response_headers(response.headers.raw, decision),
-                }
-            )
-            async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            await response.aclose()
+        raise exc
 
     def _upstream_headers(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], user: UserIdentity
@@ -234,25 +279,27 @@ class Proxy:
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"Request body is limited to {self._max_body} bytes")
 
-    def _timeout(self, group: str) -> httpx.Timeout:
-        read = self.settings.timeouts.get(group, self.settings.http_read_timeout_s)
-        return httpx.Timeout(read, connect=self.settings.http_connect_timeout_s)
 
-    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
-        limit = self.settings.max_body_bytes
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > limit:
-                raise BodyTooLarge()
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
+class _Relay:
+    """Streams the service's answer back, remembering whether the response has started."""
+
+    def __init__(self, send: Send, decision: Decision) -> None:
+        self.send = send
+        self.decision = decision
+        self.started = False
+
+    async def stream(self, response: httpx.Response) -> None:
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": _response_headers(response.headers.raw, self.decision),
+            }
+        )
+        self.started = True
+        async for chunk in response.aiter_raw():
+            await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -1,0 +1,233 @@
+"""Gateway overhead: the same registry read, directly and through the gateway, in one run.
+
+Method (as in the reference figures for this kind of machine): wrk pinned to core 0, every server
+(registry, gateway, emulators) pinned to core 1; throughput at 32 connections, latency at 4; the
+gateway's own CPU per proxied request read from /proc. Repetitions are interleaved and the medians
+reported, so the ratios compare like with like.
+
+    uv run python bench/gateway/run.py [--seconds 10] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agora_common.iam.tokens import generate_dev_key
+from agora_common.settings import LOCAL_DEV_ISSUER
+from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack.processes import Supervisor, free_ports, http_ready
+from tests.support.factories import signer_for
+from tests.support.firebase import AuthEmulator
+
+HERE = Path(__file__).parent
+PROJECT = "demo-agora-bench"
+CARD = {
+    "name": "BenchAgent",
+    "description": "Quantitative finance tools",
+    "version": "1.0.0",
+    "tools": [
+        {
+            "name": "black_scholes",
+            "description": "Price a European option",
+            "input_schema": {
+                "type": "object",
+                "properties": {"spot": {"type": "number"}},
+                "required": ["spot"],
+            },
+        }
+    ],
+    "deployment": {"url": "https://quantflow.example.com"},
+}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def pinned(core: int, argv: list[str]) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(core), *argv]
+    return argv
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def service_env(
+    name: str, port: int, key: Path, jwks: Path, peers: dict[str, str], emulators: dict[str, str]
+) -> dict[str, str]:
+    prefix = f"AGORA_{name.upper()}_"
+    env = {
+        f"{prefix}ENV": "local",
+        f"{prefix}PROJECT_ID": PROJECT,
+        f"{prefix}IAM_DEV_KEY_FILE": str(key),
+        f"{prefix}IAM_JWKS_URL": jwks.as_uri(),
+        f"{prefix}IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
+        f"{prefix}IAM_AUDIENCES": json.dumps([f"http://127.0.0.1:{port}"]),
+        f"{prefix}SERVICE_URLS": json.dumps(peers),
+        f"{prefix}REDIS_URL": emulators["REDIS_URL"],
+        f"{prefix}LOG_LEVEL": "WARNING",
+        "PORT": str(port),
+        **emulators,
+    }
+    if name == "gateway":
+        env[f"{prefix}RATE_LIMITS"] = json.dumps({"read": "1000000000/minute"})
+    return env
+
+
+def wrk(url: str, headers: dict[str, str], connections: int, seconds: float) -> dict[str, Any]:
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(HERE / "latency.lua"),
+    ]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    out = subprocess.run(pinned(0, [*argv, url]), capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed: {out.stderr.strip() or out.stdout.strip()}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench: wrk is missing (make bench installs it)", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
+    key = workdir / "dev-signer.pem"
+    jwks = generate_dev_key(key)
+    with EmulatorSuite(EmulatorPorts.free(), project_id=PROJECT, log_dir=workdir) as suite:
+        emulators = suite.env()
+        registry_port, gateway_port = free_ports(2)
+        registry = f"http://127.0.0.1:{registry_port}"
+        gateway = f"http://127.0.0.1:{gateway_port}"
+        with Supervisor(workdir / "services") as services:
+            for name, port, peers in (
+                ("registry", registry_port, {}),
+                ("gateway", gateway_port, {"registry": registry}),
+            ):
+                services.start(
+                    name,
+                    pinned(1, [sys.executable, "-m", f"agora_{name}"]),
+                    env=service_env(name, port, key, jwks, peers, emulators),
+                    ready=http_ready(f"http://127.0.0.1:{port}/readyz", ok=lambda s: s == 200),
+                )
+            for child in suite.children.values():  # the emulators share the servers' core
+                subprocess.run(["taskset", "-pc", "1", str(child.pid)], capture_output=True)
+            results = run(args, key, emulators, registry, gateway, services.children["gateway"].pid)
+    print(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+def run(
+    args: argparse.Namespace,
+    key: Path,
+    emulators: dict[str, str],
+    registry: str,
+    gateway: str,
+    gateway_pid: int,
+) -> dict[str, Any]:
+    auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
+    user = auth.sign_up(name="bench")
+    created = httpx.post(f"{gateway}/api/v1/agents/register", json=CARD, headers=user.bearer)
+    created.raise_for_status()
+    agent_id = created.json()["id"]
+    vetting = signer_for(key, "vetting", PROJECT)
+    for status in ("vetted", "active"):
+        token = vetting.sign(registry)
+        httpx.post(
+            f"{registry}/internal/agents/{agent_id}/status",
+            json={"status": status, "reason": "benchmark"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).raise_for_status()
+    direct_headers = {
+        "Authorization": f"Bearer {signer_for(key, 'gateway', PROJECT).sign(registry)}"
+    }
+    targets = {
+        "direct": (f"{registry}/{agent_id}", direct_headers),
+        "gateway": (f"{gateway}/api/v1/agents/{agent_id}", user.bearer),
+    }
+    for url, headers in targets.values():  # warm caches and connection pools
+        assert httpx.get(url, headers=headers).status_code == 200
+        wrk(url, headers, 4, 2)
+    runs: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+    for _ in range(args.repeats):
+        for name, (url, headers) in targets.items():
+            before = cpu_seconds(gateway_pid)
+            throughput = wrk(url, headers, 32, args.seconds)
+            cpu = cpu_seconds(gateway_pid) - before
+            latency = wrk(url, headers, 4, args.seconds)
+            runs[name].append(
+                {
+                    "rps": throughput["rps"],
+                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
+                    "p50_ms": latency["p50_ms"],
+                    "p95_ms": latency["p95_ms"],
+                    "p99_ms": latency["p99_ms"],
+                    "gateway_cpu_us": cpu / throughput["requests"] * 1e6,
+                }
+            )
+    summary = {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+    direct, via = summary["direct"], summary["gateway"]
+    summary["ratios"] = {
+        "throughput_x_direct": via["rps"] / direct["rps"],
+        "added_p50_ms": via["p50_ms"] - direct["p50_ms"],
+        "added_p95_ms": via["p95_ms"] - direct["p95_ms"],
+        "gateway_cpu_us_per_request": via["gateway_cpu_us"],
+    }
+    summary["runs"] = runs
+    summary["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "seconds": args.seconds,
+        "repeats": args.repeats,
+    }
+    return summary
+
+
+def table(s: dict[str, Any]) -> str:
+    rows = [
+        "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
+        "gateway CPU per request |",
+        "|---|---:|---:|---|---:|",
+    ]
+    for name in ("direct", "gateway"):
+        r = s[name]
+        cpu = "-" if name == "direct" else f"{r['gateway_cpu_us']:.0f} µs"
+        rows.append(
+            f"| {name} | {r['rps']:,.0f} | {r['rps'] / s['direct']['rps']:.2f} | "
+            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} |"
+        )
+    rows.append(
+        f"\nadded p50 {s['ratios']['added_p50_ms']:+.2f} ms, "
+        f"p95 {s['ratios']['added_p95_ms']:+.2f} ms"
+    )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
