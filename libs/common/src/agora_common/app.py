@@ -82,7 +82,7 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     add_exception_handlers(app)
     _add_health_routes(app)
     return app

@@ -19,8 +19,11 @@ _QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 class RequestContextMiddleware:
     """Sets the trace for the request, logs it, and turns any unhandled exception into a 500."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
+        # Off where the platform already logs every request (Cloud Run's request log);
+        # failures (status >= 500) are logged either way.
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +56,7 @@ class RequestContextMiddleware:
             status = 500
         finally:
             path = scope.get("path", "")
-            if path not in _QUIET_PATHS or status >= 400:
+            if status >= 500 or (self.access_log and (path not in _QUIET_PATHS or status >= 400)):
                 log.info(
                     "%s %s %s",
                     scope.get("method"),

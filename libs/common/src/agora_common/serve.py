@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from agora_common.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
-def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
+def serve(create_app: Callable[[S], ASGIApp], settings: S) -> None:
     host = "127.0.0.1" if settings.is_local else "0.0.0.0"  # noqa: S104 - Cloud Run needs all interfaces
     uvicorn.run(
         create_app(settings),

@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     project_id: str = "demo-agora"
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
     log_level: str = "INFO"
+    # One structured line per request; Cloud Run's request log already has status and latency.
+    access_log: bool = True
     # Set by Cloud Run; its presence means we are on Cloud Run whatever `env` says.
     k_service: str | None = Field(default=None, validation_alias="K_SERVICE")
     firestore_emulator_host: str | None = Field(

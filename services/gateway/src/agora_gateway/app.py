@@ -8,19 +8,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Resources, create_service_app
 from agora_common.firebase import token_verifier_for
+from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.proxy import Proxy
 from agora_gateway.ratelimit import RateLimiter
 from agora_gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
@@ -61,40 +61,58 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         composer: OpenApiComposer = request.app.state.openapi
         return await composer.document()
 
-    # Innermost user middleware: inside the trace/access-log middleware, but ahead of FastAPI's
-    # router and exception middleware, which the proxy does not need on every request.
-    app.user_middleware.append(Middleware(_ProxyDispatch))
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
-            expose_headers=[
-                "ETag",
-                "Retry-After",
-                "RateLimit-Limit",
-                "RateLimit-Remaining",
-                "RateLimit-Reset",
-            ],
-            max_age=600,
+    return GatewayASGI(app)
+
+
+class GatewayASGI:
+    """What uvicorn serves: /api/v1/* straight to the proxy, everything else to FastAPI.
+
+    The proxy runs for every public request, so it skips FastAPI's middleware stack and router;
+    it keeps the trace/log/500 middleware every service has. The FastAPI app owns the lifespan.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        settings: GatewaySettings = app.state.settings
+        self.app: ASGIApp = with_cors(app, settings)
+        self.fastapi = app
+        self.proxied = with_cors(
+            RequestContextMiddleware(self._proxy, access_log=settings.access_log), settings
         )
-    return app
 
-
-class _ProxyDispatch:
-    """Hands /api/v1/* (but the composed OpenAPI document) to the proxy the lifespan built."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    @property
+    def state(self) -> Any:
+        return self.fastapi.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(PREFIX) and path != OPENAPI_PATH:
-            proxy: Proxy = scope["app"].state.proxy
-            await proxy(scope, receive, send, path[len(PREFIX) - 1 :])
-            return
-        await self.app(scope, receive, send)
+            await self.proxied(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        proxy: Proxy = self.fastapi.state.proxy
+        await proxy(scope, receive, send, scope["path"][len(PREFIX) - 1 :])
+
+
+def with_cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
+    """CORS for the configured browser origins (none: no CORS headers at all)."""
+    if not settings.cors_origins:
+        return app
+    return CORSMiddleware(
+        app,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+        expose_headers=[
+            "ETag",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+        max_age=600,
+    )
 
 
 PREFIX = "/api/v1/"

@@ -40,7 +40,8 @@ class GatewaySettings(ServiceSettings):
     timeouts: dict[str, float] = Field(
         default_factory=lambda: {"read": 10.0, "write": 15.0, "execute": 60.0, "auth": 10.0}
     )
-    access_log: bool = True
+    # The gateway's access lines would duplicate Cloud Run's request log on the hot path.
+    access_log: bool = False
 
     @model_validator(mode="after")
     def _refuse_wildcard_cors(self) -> Self:

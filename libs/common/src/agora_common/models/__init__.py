@@ -1,6 +1,23 @@
 """Pydantic models that cross service boundaries."""
 
-from agora_common.models.agent import AgentStatus
+from agora_common.models.a2a import card_from_a2a
+from agora_common.models.agent import (
+    CARD_FIELDS,
+    MAX_CARD_BYTES,
+    AgentCard,
+    AgentStatus,
+    AgentSummary,
+    AgentView,
+    Capabilities,
+    Deployment,
+    Provider,
+    SearchPage,
+    StatusChange,
+    ToolSpec,
+    ToolSummary,
+    canonical_card_json,
+    card_digest,
+)
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
     HEADER_USER_ADMIN,
@@ -12,12 +29,27 @@ from agora_common.models.identity import (
 )
 
 __all__ = [
+    "CARD_FIELDS",
     "GATEWAY_IDENTITY_HEADERS",
     "HEADER_USER_ADMIN",
     "HEADER_USER_EMAIL",
     "HEADER_USER_ID",
     "HEADER_USER_ROLE",
+    "MAX_CARD_BYTES",
+    "AgentCard",
     "AgentStatus",
+    "AgentSummary",
+    "AgentView",
     "CallerKind",
+    "Capabilities",
+    "Deployment",
+    "Provider",
+    "SearchPage",
+    "StatusChange",
+    "ToolSpec",
+    "ToolSummary",
     "UserIdentity",
+    "canonical_card_json",
+    "card_digest",
+    "card_from_a2a",
 ]
