@@ -20,9 +20,11 @@ from typing import Any
 
 import hcl2
 import pytest
+from fastapi import FastAPI
 from hcl2 import SerializationOptions
 
 from agora_common.settings import ServiceSettings
+from agora_devstack.fleet import SERVICES as SETTINGS_CLASSES
 
 TF_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 
@@ -326,11 +328,12 @@ def test_services_table_matches_the_apps_needs(
     module = importlib.import_module(f"agora_{service}.app")
     captured: dict[str, Any] = {}
 
-    def fake_create_service_app(settings: object, **kwargs: Any) -> None:
+    def fake_create_service_app(settings: object, **kwargs: Any) -> FastAPI:
         captured.update(kwargs)
+        return FastAPI()  # apps may add their routes to it
 
     monkeypatch.setattr(module, "create_service_app", fake_create_service_app)
-    module.create_app(object())
+    module.create_app(SETTINGS_CLASSES[service].model_construct())  # defaults, unvalidated
     needs = captured["needs"]
     entry = config().services[service]
     assert needs.redis is entry["redis"], f"{service}: Needs(redis) vs the redis column"

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from agora_common.iam.tokens import DevSigner, generate_dev_key
-from agora_common.settings import LOCAL_DEV_ISSUER, Environment, ServiceSettings
+from agora_common.settings import LOCAL_DEV_ISSUER, Environment
 
 
 def make_dev_key(directory: Path) -> tuple[Path, Path]:
@@ -40,18 +40,32 @@ def signer_for(key_file: Path, service: str, project_id: str = "demo-agora-test"
     return DevSigner(key_file.read_bytes(), email=email, environment=Environment.LOCAL)
 
 
-def settings_env(prefix: str, settings: dict[str, Any]) -> dict[str, str]:
-    """The same settings as environment variables under a service's prefix."""
-    import json
+def card(name: str = "QuantFlow", **overrides: Any) -> dict[str, Any]:
+    """The issue's minimal card, with overrides."""
+    body: dict[str, Any] = {
+        "name": name,
+        "description": "Quantitative finance tools",
+        "version": "1.0.0",
+        "tools": [
+            {
+                "name": "black_scholes",
+                "description": "Price a European option",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"spot": {"type": "number"}},
+                    "required": ["spot"],
+                },
+            }
+        ],
+        "deployment": {"url": "https://quantflow.example.com"},
+    }
+    body.update(overrides)
+    return body
 
-    env = {}
-    for name, value in settings.items():
-        key = f"{prefix}{name.upper()}"
-        if isinstance(value, tuple | list | dict):
-            env[key] = json.dumps(list(value) if isinstance(value, tuple) else value)
-        else:
-            env[key] = str(value)
-    return env
 
-
-__all__ = ["ServiceSettings", "local_settings_kwargs", "make_dev_key", "settings_env", "signer_for"]
+__all__ = [
+    "card",
+    "local_settings_kwargs",
+    "make_dev_key",
+    "signer_for",
+]

@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agora_common.app import Resources, create_service_app
+from agora_common.app import Needs, Resources, create_service_app
 from agora_common.firebase import token_verifier_for
 from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
@@ -26,32 +25,28 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources: Resources = app.state.resources
-        if not settings.redis_url:
-            raise ValueError("gateway: redis_url is not set")
-        # Rate limiting gets its own client with a short timeout: a slow Redis must not slow us.
-        redis = aioredis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=settings.redis_timeout_s,
-            socket_timeout=settings.redis_timeout_s,
-        )
-        resources.readiness["redis"] = redis.ping
+        assert resources.redis is not None
         tokens = token_verifier_for(
             settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
         )
         app.state.proxy = Proxy(
-            settings, resources.http, resources.services.auth, tokens, RateLimiter(redis)
+            settings,
+            resources.http,
+            resources.services.auth,
+            tokens,
+            RateLimiter(resources.redis),
         )
         app.state.openapi = OpenApiComposer(resources.services)
         try:
             yield
         finally:
             tokens.close()
-            await redis.aclose()
 
     app = create_service_app(
         settings,
         title="Agora gateway",
         description="Public entry: Firebase sign-in, rate limits, /api/v1 proxy.",
+        needs=Needs(redis=True),
         lifespan_hook=lifespan,
     )
 
@@ -61,7 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
         composer: OpenApiComposer = request.app.state.openapi
         return await composer.document()
 
-    return GatewayASGI(app)
+    return GatewayASGI(app, settings)
 
 
 class GatewayASGI:
@@ -71,8 +66,7 @@ class GatewayASGI:
     it keeps the trace/log/500 middleware every service has. The FastAPI app owns the lifespan.
     """
 
-    def __init__(self, app: FastAPI) -> None:
-        settings: GatewaySettings = app.state.settings
+    def __init__(self, app: FastAPI, settings: GatewaySettings) -> None:
         self.app: ASGIApp = with_cors(app, settings)
         self.fastapi = app
         self.proxied = with_cors(

@@ -29,7 +29,8 @@ class GatewaySettings(ServiceSettings):
     )
     # Anonymous callers are limited per IP at this fraction of the group's limit.
     anonymous_limit_factor: float = Field(default=0.5, gt=0, le=1)
-    redis_timeout_s: float = Field(default=0.25, gt=0, le=5)
+    # Redis sits on every request (rate limits): a slow one must fail fast, not slow us down.
+    dependency_timeout_s: float = Field(default=0.25, gt=0, le=30)
     # Proxies in front of us that append to X-Forwarded-For (Cloud Run's front end: 1).
     trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
     # Revocation needs a lookup at the Auth backend; one per user is reused this long.

@@ -1,16 +1,47 @@
 """App factory of the registry service."""
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from agora_common.app import Needs, create_service_app
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from agora_common.app import Needs, Resources, create_service_app
+from agora_registry.body_limit import DeclaredLengthLimit
+from agora_registry.repository import AgentRepository
+from agora_registry.routes import agents, internal, search
+from agora_registry.search import SearchService
+from agora_registry.search_cache import SearchCache
+from agora_registry.service import RegistryService
 from agora_registry.settings import RegistrySettings
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
-    return create_service_app(
+
+    @asynccontextmanager
+    async def wire(app: FastAPI) -> AsyncIterator[None]:
+        """Build the services on the clients the shared lifespan opened."""
+        resources: Resources = app.state.resources
+        assert resources.firestore is not None
+        repository = AgentRepository(resources.firestore)
+        cache = SearchCache(resources.redis, settings.search_cache_ttl_s, settings.project_id)
+        app.state.registry = RegistryService(repository, cache, settings)
+        app.state.search = SearchService(repository, cache)
+        yield
+
+    app = create_service_app(
         settings,
         title="Agora registry",
         description="Agents: register, search, manifests, status.",
         needs=Needs(firestore=True, redis=True),
+        lifespan_hook=wire,
+        # Given to FastAPI, so it sits inside RequestContextMiddleware (added later, outermost):
+        # its 413 then carries the trace id and gets an access log line.
+        middleware=[Middleware(DeclaredLengthLimit, max_bytes=settings.max_body_bytes)],
     )
+    # Bodies of unknown length are counted as they arrive by the route-level limit.
+    # Order matters: /search and /register before /{agent_id}.
+    for router in (search.router, internal.router, agents.router):
+        app.include_router(router, max_body_size=settings.max_body_bytes)
+    return app

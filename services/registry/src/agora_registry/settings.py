@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from agora_common.settings import ServiceSettings
@@ -12,3 +13,13 @@ class RegistrySettings(ServiceSettings):
 
     service_name: ClassVar[str] = "registry"
     allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "vetting", "executor", "auth")
+    # The only services that may change an agent's status (internal status route).
+    status_change_services: ClassVar[tuple[str, ...]] = ("vetting", "executor")
+
+    # Request bodies above this are refused with 413 as soon as the size is known.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)
+    search_cache_ttl_s: int = Field(default=600, ge=1, le=86_400)
+    # How long a public cache may keep an active agent's manifest.
+    manifest_max_age_s: int = Field(default=60, ge=0, le=3600)
+    # How long an Idempotency-Key of POST /register is remembered.
+    idempotency_ttl_s: int = Field(default=86_400, ge=60, le=7 * 86_400)

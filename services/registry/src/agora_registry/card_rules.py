@@ -1,0 +1,145 @@
+"""Card checks beyond the model's own: JSON Schema validity, references, URL schemes."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from pydantic import ValidationError
+
+from agora_common.errors import ValidationFailed
+from agora_common.models import AgentCard
+
+BODY = "$.body"
+# Deeper schemas are refused before jsonschema walks them (it recurses; so would an attacker).
+MAX_SCHEMA_DEPTH = 32
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+_REF_KEYWORDS = ("$ref", "$dynamicRef")
+
+Problem = dict[str, str]
+
+
+def validate_card(data: Mapping[str, Any], *, local: bool) -> AgentCard:
+    """A full card from a merged dict, or ValidationFailed with JSON paths (PATCH uses this)."""
+    try:
+        card = AgentCard.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            details=[
+                {"path": json_path(BODY, err["loc"]), "message": err["msg"]} for err in exc.errors()
+            ]
+        ) from None
+    check_card(card, local=local)
+    return card
+
+
+def check_card(card: AgentCard, *, local: bool) -> None:
+    """Raise ValidationFailed naming every problem the model alone cannot see."""
+    problems = [*_schema_problems(card), *_url_problems(card, local=local)]
+    if problems:
+        raise ValidationFailed(details=problems)
+
+
+def json_path(prefix: str, loc: Sequence[int | str]) -> str:
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _schema_problems(card: AgentCard) -> Iterator[Problem]:
+    for index, tool in enumerate(card.tools):
+        path = f"{BODY}.tools[{index}].input_schema"
+        schema = tool.input_schema
+        problem = _schema_shape_problem(schema)
+        if problem is not None:
+            yield {"path": path, "message": problem}
+            continue
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            # The metaschema's message quotes the offending value; the path is enough to fix it.
+            yield {
+                "path": json_path(path, list(exc.path)),
+                "message": f"not a valid JSON Schema (draft 2020-12): fails '{exc.validator}'",
+            }
+            continue
+        for ref_path in _remote_refs(schema):
+            yield {
+                "path": json_path(path, ref_path),
+                "message": "only local references (starting with #) are allowed",
+            }
+
+
+def _schema_shape_problem(schema: Mapping[str, Any]) -> str | None:
+    if schema.get("type") != "object":
+        return 'a tool input schema must describe an object ("type": "object")'
+    if "$schema" in schema and schema["$schema"] != _DRAFT_2020_12:
+        return f"$schema must be {_DRAFT_2020_12} when given"
+    if _depth(schema) > MAX_SCHEMA_DEPTH:
+        return f"nested deeper than {MAX_SCHEMA_DEPTH} levels"
+    return None
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_SCHEMA_DEPTH:
+            break
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _remote_refs(schema: Mapping[str, Any]) -> Iterator[list[int | str]]:
+    """Paths of $ref values that leave the document: a later validator could fetch them."""
+    stack: list[tuple[Any, list[int | str]]] = [(schema, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key in _REF_KEYWORDS and isinstance(child, str) and not child.startswith("#"):
+                    yield [*path, key]
+                stack.append((child, [*path, key]))
+        elif isinstance(node, list):
+            stack.extend((child, [*path, i]) for i, child in enumerate(node))
+
+
+def _url_problems(card: AgentCard, *, local: bool) -> Iterator[Problem]:
+    urls = {
+        f"{BODY}.deployment.url": card.deployment.url,
+        f"{BODY}.documentation_url": card.documentation_url,
+        f"{BODY}.provider.url": card.provider.url if card.provider else None,
+    }
+    for path, url in urls.items():
+        if url is not None and not _allowed_scheme(url, local=local):
+            message = (
+                "must use https (plain http only for loopback hosts)" if local else "must use https"
+            )
+            yield {"path": path, "message": message}
+
+
+def _allowed_scheme(url: str, *, local: bool) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    return local and parts.scheme == "http" and _is_loopback(parts.hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,68 @@
+"""The one state machine of an agent's status (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from agora_common.errors import Conflict
+from agora_common.models import AgentStatus
+
+PENDING = AgentStatus.PENDING_VETTING
+VETTED = AgentStatus.VETTED
+ACTIVE = AgentStatus.ACTIVE
+SUSPENDED = AgentStatus.SUSPENDED
+REJECTED = AgentStatus.REJECTED
+
+INITIAL = PENDING
+
+# pending-vetting -> vetted -> active <-> suspended; pending-vetting -> rejected;
+# rejected -> pending-vetting (resubmission); vetted/active -> pending-vetting (re-vetting after
+# the owner changed tools or deployment).
+TRANSITIONS: Mapping[AgentStatus, frozenset[AgentStatus]] = {
+    PENDING: frozenset({VETTED, REJECTED}),
+    VETTED: frozenset({ACTIVE, PENDING}),
+    ACTIVE: frozenset({SUSPENDED, PENDING}),
+    SUSPENDED: frozenset({ACTIVE}),
+    REJECTED: frozenset({PENDING}),
+}
+
+
+class InvalidTransition(Conflict):
+    code = "INVALID_TRANSITION"
+    message = "This status change is not allowed"
+
+
+class AgentSuspended(Conflict):
+    code = "AGENT_SUSPENDED"
+    message = "A suspended agent's tools and deployment cannot change"
+
+
+def can_transition(current: AgentStatus, target: AgentStatus) -> bool:
+    """Whether `current -> target` is an edge of the machine (staying put is not)."""
+    return target in TRANSITIONS[current]
+
+
+def check_transition(current: AgentStatus, target: AgentStatus) -> AgentStatus:
+    """`target` when the change is allowed; InvalidTransition (409) otherwise."""
+    if not can_transition(current, target):
+        raise InvalidTransition(
+            f"An agent cannot go from {current.value} to {target.value}",
+            details=[{"from": current.value, "to": target.value}],
+        )
+    return target
+
+
+def after_card_change(current: AgentStatus, *, revet: bool) -> AgentStatus:
+    """The status after the owner changed the card; `revet` when tools or deployment changed.
+
+    Any change to a rejected agent is a resubmission. A tools or deployment change sends a vetted
+    or active agent back to vetting; a suspended agent must be reinstated first, or the change
+    would be a way around the suspension.
+    """
+    if current is REJECTED:
+        return check_transition(current, PENDING)
+    if not revet or current is PENDING:
+        return current
+    if current is SUSPENDED:
+        raise AgentSuspended()
+    return check_transition(current, PENDING)

@@ -1,0 +1,1 @@
+"""HTTP routes of the registry: public agent routes (via the gateway), search, internal status."""

@@ -1,0 +1,250 @@
+"""The registry's rules: who may register, read, change and delete an agent, and how."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agora_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agora_common.models import (
+    CARD_FIELDS,
+    AgentCard,
+    AgentStatus,
+    AgentView,
+    CallerKind,
+    StatusChange,
+    UserIdentity,
+    canonical_card_json,
+    card_digest,
+)
+from agora_registry import lifecycle
+from agora_registry.card_rules import BODY, check_card, validate_card
+from agora_registry.records import (
+    AgentRecord,
+    IdempotencyRecord,
+    QueueEntry,
+    StatusEvent,
+    valid_agent_id,
+)
+from agora_registry.repository import AgentRepository, AlreadyStored, StaleWrite
+from agora_registry.search_cache import SearchCache
+from agora_registry.settings import RegistrySettings
+from agora_registry.views import agent_view, full_view, is_owner, may_see
+
+# Status changes the registry makes itself (owner edits) are recorded as made by this service.
+SELF = "registry"
+
+
+class AgentNotFound(NotFound):
+    code, message = "AGENT_NOT_FOUND", "Agent not found"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message = "This Idempotency-Key was already used with a different body"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    body: bytes
+    etag: str
+    # How long shared caches may keep it; None: private, not to be stored.
+    public_max_age_s: int | None
+
+
+class RegistryService:
+    """Agents: register, read, change, delete, and status changes from vetting and executor."""
+
+    def __init__(
+        self, repository: AgentRepository, cache: SearchCache, settings: RegistrySettings
+    ) -> None:
+        self._repo = repository
+        self._cache = cache
+        self._settings = settings
+
+    async def register(
+        self, user: UserIdentity, card: AgentCard, idempotency_key: str | None
+    ) -> tuple[AgentView, bool]:
+        """The new agent (pending vetting, owned by the caller), or the one this key created.
+
+        The second element is True when the answer replays an earlier request.
+        """
+        uid = _require_user(user)
+        check_card(card, local=self._settings.is_local)
+        now = datetime.now(UTC)
+        body_digest = card_digest(canonical_card_json(card))
+        agent_id = secrets.token_urlsafe(16)
+        key: IdempotencyRecord | None = None
+        replace_key = False
+        if idempotency_key is not None:
+            key_id = hashlib.sha256(f"{uid}\x00{idempotency_key}".encode()).hexdigest()
+            existing = await self._repo.get_idempotency(key_id)
+            replayed = await self._replay(existing, body_digest, now)
+            if replayed is not None:
+                return replayed, True
+            # A key that expired, or whose agent was deleted meanwhile, is used afresh.
+            replace_key = existing is not None
+            expire_at = now + timedelta(seconds=self._settings.idempotency_ttl_s)
+            key = IdempotencyRecord(key_id, uid, agent_id, body_digest, now, expire_at)
+        record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
+        try:
+            await self._repo.create(record, _queue_entry(record, now), key, replace_key=replace_key)
+        except AlreadyStored:
+            # A concurrent request with the same key won the race: answer as its replay.
+            replayed = None
+            if key is not None:
+                existing = await self._repo.get_idempotency(key.id)
+                replayed = await self._replay(existing, body_digest, now)
+            if replayed is None:
+                raise Conflict("The agent could not be stored; retry") from None
+            return replayed, True
+        await self._cache.invalidate()
+        return full_view(record), False
+
+    async def _replay(
+        self, key: IdempotencyRecord | None, body_digest: str, now: datetime
+    ) -> AgentView | None:
+        """The agent an unexpired key created; 422 when the key came with another body."""
+        if key is None or key.expire_at <= now:
+            return None
+        if key.body_digest != body_digest:
+            raise IdempotencyKeyReused()
+        record = await self._repo.get(key.agent_id)
+        return full_view(record) if record is not None else None
+
+    async def get(self, user: UserIdentity, agent_id: str) -> AgentView:
+        return agent_view(user, await self._visible(user, agent_id))
+
+    async def manifest(self, user: UserIdentity, agent_id: str) -> Manifest:
+        """The card as registered, its strong ETag, and whether shared caches may keep it."""
+        record = await self._visible(user, agent_id)
+        return Manifest(
+            body=record.card_json.encode(),
+            etag=f'"{record.digest}"',
+            public_max_age_s=(
+                self._settings.manifest_max_age_s if record.status is AgentStatus.ACTIVE else None
+            ),
+        )
+
+    async def update(self, user: UserIdentity, agent_id: str, patch: dict[str, Any]) -> AgentView:
+        """Owner only: replace top-level card fields, re-vetting when tools or deployment change."""
+        _require_user(user)
+        record = await self._visible(user, agent_id)
+        if not is_owner(user, record):
+            raise Forbidden("Only the owner can change this agent", code="NOT_AGENT_OWNER")
+        _check_patch_fields(patch)
+        merged = {k: v for k, v in {**record.card, **patch}.items() if v is not None}
+        card = validate_card(merged, local=self._settings.is_local)
+        now = datetime.now(UTC)
+        changed = record.with_card(card, now)
+        if changed.card_json == record.card_json:
+            return full_view(record)
+        before, after = record.card, changed.card
+        revet = before["tools"] != after["tools"] or before["deployment"] != after["deployment"]
+        status = lifecycle.after_card_change(record.status, revet=revet)
+        event = None
+        if status is not record.status:
+            reason = "tools or deployment changed" if revet else "resubmitted by the owner"
+            changed = changed.with_status(status, reason, now)
+            event = _event(record.status, status, reason, SELF, user.uid, now)
+        requeue = status is AgentStatus.PENDING_VETTING and (revet or event is not None)
+        await self._write(
+            record, changed, enqueue=_queue_entry(changed, now) if requeue else None, event=event
+        )
+        return full_view(changed)
+
+    async def delete(self, user: UserIdentity, agent_id: str) -> None:
+        """Owner or admin: the agent, its queue entry and its idempotency key go."""
+        _require_user(user)
+        record = await self._visible(user, agent_id)
+        if not (user.admin or is_owner(user, record)):
+            raise Forbidden(
+                "Only the owner or an admin can delete this agent", code="NOT_AGENT_OWNER"
+            )
+        await self._repo.delete(record)
+        await self._cache.invalidate()
+
+    async def change_status(self, service: str, agent_id: str, change: StatusChange) -> AgentView:
+        """A transition of the state machine, recorded with who, when and why."""
+        record = await self._get(agent_id)
+        lifecycle.check_transition(record.status, change.status)
+        now = datetime.now(UTC)
+        changed = record.with_status(change.status, change.reason, now)
+        event = _event(record.status, change.status, change.reason, service, change.actor_uid, now)
+        pending = change.status is AgentStatus.PENDING_VETTING
+        await self._write(
+            record,
+            changed,
+            enqueue=_queue_entry(changed, now) if pending else None,
+            dequeue=record.status is AgentStatus.PENDING_VETTING,
+            event=event,
+        )
+        return full_view(changed)
+
+    async def _write(
+        self,
+        before: AgentRecord,
+        after: AgentRecord,
+        *,
+        enqueue: QueueEntry | None = None,
+        dequeue: bool = False,
+        event: StatusEvent | None = None,
+    ) -> None:
+        try:
+            await self._repo.update(before, after, enqueue=enqueue, dequeue=dequeue, event=event)
+        except StaleWrite:
+            raise Conflict(
+                "The agent changed while this request ran; retry", code="AGENT_CHANGED"
+            ) from None
+        await self._cache.invalidate()
+
+    async def _get(self, agent_id: str) -> AgentRecord:
+        record = await self._repo.get(agent_id) if valid_agent_id(agent_id) else None
+        if record is None:
+            raise AgentNotFound()
+        return record
+
+    async def _visible(self, user: UserIdentity, agent_id: str) -> AgentRecord:
+        """The agent if this user may see it; 404 otherwise, so existence is not revealed."""
+        record = await self._get(agent_id)
+        if not may_see(user, record):
+            raise AgentNotFound()
+        return record
+
+
+def _require_user(user: UserIdentity) -> str:
+    """Writes are for signed-in people, not for agents acting on their own tokens."""
+    if user.kind is not CallerKind.USER or user.uid is None:
+        raise Forbidden("Only signed-in users can do this", code="USER_REQUIRED")
+    return user.uid
+
+
+def _check_patch_fields(patch: dict[str, Any]) -> None:
+    if not patch:
+        raise ValidationFailed(details=[{"path": BODY, "message": "no card field to change"}])
+    unknown = sorted(set(patch) - CARD_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            details=[
+                {"path": f"{BODY}.{name}", "message": "not a card field; it cannot be changed"}
+                for name in unknown
+            ]
+        )
+
+
+def _queue_entry(record: AgentRecord, now: datetime) -> QueueEntry:
+    return QueueEntry(record.id, record.owner_uid, now, record.digest)
+
+
+def _event(
+    before: AgentStatus,
+    after: AgentStatus,
+    reason: str,
+    service: str,
+    actor_uid: str | None,
+    now: datetime,
+) -> StatusEvent:
+    return StatusEvent(secrets.token_urlsafe(12), before, after, reason, service, actor_uid, now)

@@ -1,0 +1,56 @@
+"""Who may see what of an agent, and the answers built from records and search results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agora_common.models import AgentStatus, AgentSummary, AgentView, ToolSummary, UserIdentity
+from agora_registry.records import AgentRecord
+
+
+def is_owner(user: UserIdentity, record: AgentRecord) -> bool:
+    return user.uid is not None and user.uid == record.owner_uid
+
+
+def may_see(user: UserIdentity, record: AgentRecord) -> bool:
+    """Active agents to anyone; every other status only to the owner and admins."""
+    return record.status is AgentStatus.ACTIVE or user.admin or is_owner(user, record)
+
+
+def agent_view(user: UserIdentity, record: AgentRecord) -> AgentView:
+    """The agent; the owner fields (owner_uid, status_reason) only for the owner and admins."""
+    full = user.admin or is_owner(user, record)
+    return full_view(record) if full else public_view(record)
+
+
+def full_view(record: AgentRecord) -> AgentView:
+    return AgentView(
+        id=record.id,
+        hash_id=record.id,
+        status=record.status,
+        owner_uid=record.owner_uid,
+        status_reason=record.status_reason,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        card=record.card,
+    )
+
+
+def public_view(record: AgentRecord) -> AgentView:
+    return full_view(record).model_copy(update={"owner_uid": None, "status_reason": None})
+
+
+def summary(doc: dict[str, Any], *, full: bool) -> AgentSummary:
+    """One search result from the summary fields of an agent document."""
+    return AgentSummary(
+        id=doc["id"],
+        name=doc["name"],
+        description=doc["description"],
+        version=doc["version"],
+        status=AgentStatus(doc["status"]),
+        tags=doc.get("tags", []),
+        tools=[ToolSummary(**tool) for tool in doc.get("tools", [])],
+        deployment=doc.get("deployment", {}),
+        updated_at=doc["updated_at"],
+        owner_uid=doc["owner_uid"] if full else None,
+    )

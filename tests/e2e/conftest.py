@@ -1,0 +1,115 @@
+"""The public API for real: Auth-emulator users → gateway → registry → Firestore emulator."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agora_gateway.app import create_app as create_gateway
+from agora_gateway.settings import GatewaySettings
+from agora_registry.app import create_app as create_registry
+from agora_registry.settings import RegistrySettings
+from tests.support.factories import local_settings_kwargs, make_dev_key, signer_for
+from tests.support.firebase import AuthEmulator, EmulatorUser
+from tests.support.servers import free_port, serving
+
+PROJECT = "demo-agora-test"
+
+
+@dataclass
+class Stack:
+    gateway: str
+    registry: str
+    registry_port: int
+    key_file: Path
+    jwks_file: Path
+    emulator_env: dict[str, str]
+    auth: AuthEmulator
+
+    def api(self, path: str) -> str:
+        return f"{self.gateway}/api/v1{path}"
+
+    def set_status(self, agent_id: str, *statuses: str) -> None:
+        """Move an agent along the status machine as the vetting service does."""
+        signer = signer_for(self.key_file, "vetting", PROJECT)
+        for status in statuses:
+            response = httpx.post(
+                f"{self.registry}/internal/agents/{agent_id}/status",
+                json={"status": status, "reason": "e2e"},
+                headers={"authorization": f"Bearer {signer.sign(self.registry)}"},
+            )
+            assert response.status_code == 200, response.text
+
+    def gateway_settings(self, **overrides: Any) -> GatewaySettings:
+        port = overrides.pop("port", free_port())
+        kwargs = local_settings_kwargs(
+            self.key_file,
+            self.jwks_file,
+            f"http://127.0.0.1:{port}",
+            service_urls={"registry": self.registry},
+            firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
+            redis_url=self.emulator_env["REDIS_URL"],
+            trusted_proxy_hops=0,
+            port=port,
+        )
+        kwargs.update(overrides)
+        return GatewaySettings(**kwargs)
+
+    def serve_gateway(self, **overrides: Any) -> AbstractContextManager[str]:
+        settings = self.gateway_settings(**overrides)
+        return serving(create_gateway(settings), settings.port)
+
+    def registry_settings(self) -> RegistrySettings:
+        return RegistrySettings(
+            **local_settings_kwargs(
+                self.key_file,
+                self.jwks_file,
+                self.registry,
+                firestore_emulator_host=self.emulator_env["FIRESTORE_EMULATOR_HOST"],
+                redis_url=self.emulator_env["REDIS_URL"],
+            )
+        )
+
+    def serve_registry(self) -> AbstractContextManager[str]:
+        return serving(create_registry(self.registry_settings()), self.registry_port)
+
+
+@pytest.fixture(scope="package")
+def stack(
+    emulator_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    key_file, jwks = make_dev_key(tmp_path_factory.mktemp("iam"))
+    registry_port = free_port()
+    partial = Stack(
+        gateway="",
+        registry=f"http://127.0.0.1:{registry_port}",
+        registry_port=registry_port,
+        key_file=key_file,
+        jwks_file=jwks,
+        emulator_env=emulator_env,
+        auth=AuthEmulator(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT),
+    )
+    with partial.serve_registry(), partial.serve_gateway() as gateway:
+        partial.gateway = gateway
+        yield partial
+
+
+@pytest.fixture(scope="package")
+def people(stack: Stack) -> dict[str, EmulatorUser]:
+    """Real Auth-emulator accounts: an owner, another user and an admin."""
+    return {
+        "owner": stack.auth.sign_up(name="owner"),
+        "other": stack.auth.sign_up(name="other"),
+        "admin": stack.auth.sign_up(name="admin", admin=True),
+    }
+
+
+def unique_name(prefix: str = "Agent") -> str:
+    return f"{prefix}{secrets.token_hex(4)}"

@@ -1,0 +1,148 @@
+"""A real registry served over HTTP on the session's emulators, and a gateway to call it as."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from agora_common.clients import close_firestore_client, make_firestore_client
+from agora_common.iam.tokens import DevSigner
+from agora_common.identity import identity_headers
+from agora_common.models import CallerKind, UserIdentity
+from agora_registry.app import create_app
+from agora_registry.repository import AgentRepository
+from agora_registry.settings import RegistrySettings
+from tests.support.factories import card, local_settings_kwargs, make_dev_key, signer_for
+from tests.support.servers import free_port, serving
+
+ANONYMOUS = UserIdentity()
+
+
+def user(uid: str | None = None, *, admin: bool = False) -> UserIdentity:
+    """A signed-in user with a fresh uid unless one is given."""
+    return UserIdentity(
+        kind=CallerKind.USER, uid=uid or f"user-{secrets.token_hex(6)}", admin=admin
+    )
+
+
+@dataclass
+class Registry:
+    """The served registry, called the way the gateway (or another service) would."""
+
+    url: str
+    project: str
+    key_file: Path
+    http: httpx.AsyncClient
+    db: firestore.AsyncClient
+    repo: AgentRepository
+    _signers: dict[str, DevSigner] = field(default_factory=dict)
+
+    def headers(
+        self, as_user: UserIdentity | None = ANONYMOUS, service: str = "gateway"
+    ) -> dict[str, str]:
+        """A service token for `service`, plus identity headers when a user is given."""
+        signer = self._signers.get(service)
+        if signer is None:
+            signer = self._signers[service] = signer_for(self.key_file, service, self.project)
+        headers = {"authorization": f"Bearer {signer.sign(self.url)}"}
+        if as_user is not None:
+            headers.update(identity_headers(as_user))
+        return headers
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        as_user: UserIdentity | None = ANONYMOUS,
+        *,
+        service: str | None = "gateway",
+        headers: dict[str, str] | dict[str, bytes] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        sent: dict[str, Any] = self.headers(as_user, service) if service is not None else {}
+        sent.update(headers or {})
+        return await self.http.request(method, f"{self.url}{path}", headers=sent, **kwargs)
+
+    async def register(
+        self, owner: UserIdentity, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await self.call("POST", "/register", owner, json=body or card())
+        assert response.status_code == 201, response.text
+        agent: dict[str, Any] = response.json()
+        return agent
+
+    async def set_status(self, agent_id: str, *statuses: str, service: str = "vetting") -> None:
+        for status in statuses:
+            response = await self.call(
+                "POST",
+                f"/internal/agents/{agent_id}/status",
+                None,
+                service=service,
+                json={"status": status, "reason": f"test: {status}"},
+            )
+            assert response.status_code == 200, response.text
+
+    async def activate(self, agent_id: str) -> None:
+        await self.set_status(agent_id, "vetted", "active")
+
+    async def stored_for(self, owner_uid: str) -> list[dict[str, Any]]:
+        """Every agent document of one owner, read from Firestore directly."""
+        query = self.db.collection("agents").where(filter=FieldFilter("owner_uid", "==", owner_uid))
+        return [doc.to_dict() or {} async for doc in query.stream()]
+
+
+def registry_settings(
+    dev_key: tuple[Path, Path],
+    url: str,
+    project: str,
+    emulator_env: dict[str, str],
+    **overrides: Any,
+) -> RegistrySettings:
+    kwargs = {
+        "project_id": project,
+        "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
+        "redis_url": emulator_env["REDIS_URL"],
+        **overrides,
+    }
+    return RegistrySettings(**local_settings_kwargs(*dev_key, url, **kwargs))
+
+
+@pytest.fixture(scope="module")
+def dev_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_dev_key(tmp_path_factory.mktemp("iam"))
+
+
+@pytest.fixture(scope="module")
+def project() -> str:
+    """A project of its own per module: the emulator has no reset, so state must not leak."""
+    return f"demo-agora-registry-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def served(
+    dev_key: tuple[Path, Path], project: str, emulator_env: dict[str, str]
+) -> Iterator[tuple[str, RegistrySettings]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = registry_settings(dev_key, url, project, emulator_env)
+    with serving(create_app(settings), port):
+        yield url, settings
+
+
+@pytest.fixture(scope="module")
+async def registry(
+    served: tuple[str, RegistrySettings], dev_key: tuple[Path, Path], project: str
+) -> AsyncIterator[Registry]:
+    url, settings = served
+    db = make_firestore_client(settings)
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield Registry(url, project, dev_key[0], http, db, AgentRepository(db))
+    await close_firestore_client(db)
