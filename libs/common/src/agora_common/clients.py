@@ -8,6 +8,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from httpx_aiohttp import AiohttpTransport
 
+from agora_common.http1 import Http1Transport
 from agora_common.settings import ServiceSettings
 from agora_common.tracing import outgoing_trace_headers
 
@@ -17,17 +18,30 @@ async def _propagate_trace(request: httpx.Request) -> None:
         request.headers.setdefault(name, value)
 
 
+def make_transport(settings: ServiceSettings) -> AiohttpTransport:
+    """aiohttp's connection pool behind httpx's transport interface, with explicit limits."""
+    limits = httpx.Limits(
+        max_connections=settings.http_max_connections,
+        max_keepalive_connections=settings.http_max_connections,
+        keepalive_expiry=30.0,
+    )
+    return AiohttpTransport(limits=limits, trust_env=False)
+
+
+def make_proxy_transport(settings: ServiceSettings) -> Http1Transport:
+    """The lean keep-alive transport for calls on a hot path (the gateway's proxy)."""
+    return Http1Transport(
+        max_idle_per_host=settings.http_max_connections,
+        connect_timeout_s=settings.http_connect_timeout_s,
+    )
+
+
 def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
     """One pooled client with explicit timeouts and limits; trace headers on every call.
 
     The transport is aiohttp's pool behind the httpx API: httpcore's pool polls every pooled
     connection on each request, several ms of CPU per call under load (docs/benchmarks.md).
     """
-    limits = httpx.Limits(
-        max_connections=settings.http_max_connections,
-        max_keepalive_connections=settings.http_max_connections,
-        keepalive_expiry=30.0,
-    )
     timeout = httpx.Timeout(
         connect=settings.http_connect_timeout_s,
         read=settings.http_read_timeout_s,
@@ -35,9 +49,8 @@ def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
         pool=settings.http_connect_timeout_s,
     )
     return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits, trust_env=False),
+        transport=make_transport(settings),
         timeout=timeout,
-        limits=limits,
         follow_redirects=False,
         trust_env=False,
         event_hooks={"request": [_propagate_trace]},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -29,12 +29,16 @@ class TraceContext:
 _current: ContextVar[TraceContext | None] = ContextVar("agora_trace", default=None)
 
 
+# Trace ids need to be unique, not secret: a PRNG instead of an os.urandom syscall per request.
+_random = random.Random()  # noqa: S311
+
+
 def new_trace_id() -> str:
-    return secrets.token_hex(16)
+    return f"{_random.getrandbits(128) or 1:032x}"
 
 
 def new_span_id() -> str:
-    return secrets.token_hex(8)
+    return f"{_random.getrandbits(64) or 1:016x}"
 
 
 def parse_trace_headers(traceparent: str | None, cloud_trace: str | None) -> TraceContext:

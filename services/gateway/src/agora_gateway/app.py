@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Needs, Resources, create_service_app
+from agora_common.clients import make_proxy_transport
 from agora_common.firebase import token_verifier_for
 from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
@@ -26,12 +27,13 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources: Resources = app.state.resources
         assert resources.redis is not None
+        transport = make_proxy_transport(settings)
         tokens = token_verifier_for(
             settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
         )
         app.state.proxy = Proxy(
             settings,
-            resources.http,
+            transport,
             resources.services.auth,
             tokens,
             RateLimiter(resources.redis),
@@ -41,6 +43,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
             yield
         finally:
             tokens.close()
+            await transport.aclose()
 
     app = create_service_app(
         settings,

@@ -31,6 +31,7 @@ from agora_common.firebase import FirebaseTokenVerifier
 from agora_common.iam.client import ServiceAuth
 from agora_common.identity import identity_headers
 from agora_common.models.identity import UserIdentity
+from agora_common.tracing import outgoing_trace_headers
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.settings import GatewaySettings
@@ -57,11 +58,15 @@ DROPPED_REQUEST = HOP_BY_HOP | {b"authorization", b"cookie", b"forwarded", b"x-f
 IDENTITY_PREFIXES = (b"x-user-", b"x-agent-", b"x-goog-authenticated-", b"x-serverless-")
 
 
+# Answers up to this size are read whole and relayed in one send.
+_SMALL_BODY = 256 * 1024
+
+
 class BodyTooLarge(Exception):
     """Raised from inside the streamed request body when it passes the cap."""
 
 
-class _CappedBody:
+class _CappedBody(httpx.AsyncByteStream):
     """The client's body as an async stream, cut off (and marked) past the cap."""
 
     def __init__(self, receive: Receive, limit: int) -> None:
@@ -96,14 +101,16 @@ class Proxy:
     def __init__(
         self,
         settings: GatewaySettings,
-        http: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         auth: ServiceAuth,
         tokens: FirebaseTokenVerifier,
         limiter: RateLimiter,
         router: Router | None = None,
     ) -> None:
         self.settings = settings
-        self.http = http
+        # The proxy drives httpx's transport interface directly: a client's cookie jar,
+        # redirect and auth-flow machinery do nothing for a proxy but cost CPU on every call.
+        self.transport = transport
         self.auth = auth
         self.tokens = tokens
         self.limiter = limiter
@@ -116,6 +123,7 @@ class Proxy:
             for group, limit in self.limits.items()
         }
         self.service_urls = {name: url.rstrip("/") for name, url in settings.service_urls.items()}
+        self._connect_only = {"connect": settings.http_connect_timeout_s, "pool": None}
         self.breakers = {
             name: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
             for name in self.service_urls
@@ -200,19 +208,20 @@ class Proxy:
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             raise self._too_large()
         upstream_headers = self._upstream_headers(scope, headers, user)
+        upstream_headers.append((b"authorization", (await self.auth.authorization(base)).encode()))
+        upstream_headers += [(k.encode(), v.encode()) for k, v in outgoing_trace_headers().items()]
         query = scope.get("query_string", b"")
         url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
         method = scope["method"]
-        has_body = method not in SAFE_METHODS
         body = _CappedBody(receive, self._max_body)
-        request = self.http.build_request(
+        request = httpx.Request(
             method,
             url,
             headers=upstream_headers,
-            content=body if has_body else None,
+            stream=body if method not in SAFE_METHODS else None,
             # One deadline per request (below) instead of aiohttp's per-chunk read timer, which
             # is rescheduled on every chunk received and showed up in profiles.
-            timeout=httpx.Timeout(None, connect=self.settings.http_connect_timeout_s),
+            extensions={"timeout": self._connect_only},
         )
         deadline = self.settings.timeouts.get(found.route.group, self.settings.http_read_timeout_s)
         await self._exchange(request, _Relay(send, decision), body, breaker, service, deadline)
@@ -228,7 +237,7 @@ class Proxy:
     ) -> None:
         try:
             async with asyncio.timeout(deadline):
-                response = await self.http.send(request, auth=self.auth, stream=True)
+                response = await self.transport.handle_async_request(request)
                 breaker.record_success()
                 try:
                     await relay.stream(response)
@@ -297,6 +306,12 @@ class _Relay:
             }
         )
         self.started = True
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) <= _SMALL_BODY:  # one send for a small answer
+            # Raw bytes: a proxy passes Content-Encoding through, it never decodes.
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+            await self.send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         async for chunk in response.aiter_raw():
             await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -17,11 +17,15 @@ class ServiceAuth(httpx.Auth):
     def __init__(self, source: TokenSource) -> None:
         self.source = source
 
+    async def authorization(self, audience: str) -> str:
+        """The Authorization value for a call to `audience` (the target's origin)."""
+        return f"Bearer {await self.source.token(audience)}"
+
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         audience = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        request.headers["Authorization"] = f"Bearer {await self.source.token(audience)}"
+        request.headers["Authorization"] = await self.authorization(audience)
         yield request
 
     def sync_auth_flow(self, request: httpx.Request) -> Any:

@@ -1,0 +1,282 @@
+"""A lean HTTP/1.1 keep-alive transport for httpx, on asyncio protocols and httptools' parser.
+
+Service-to-service calls on the hot path (the gateway's proxy) spend most of their client CPU in
+the connection pool and request machinery of general-purpose clients (docs/benchmarks.md). This
+transport does only what those calls need: HTTP/1.1 with keep-alive, optional TLS, streamed
+bodies both ways, no redirects, no cookies, no decompression. It plugs in as an httpx transport,
+so callers keep the httpx API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httptools
+import httpx
+
+_CHUNK_HIGH_WATER = 16
+_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"host", b"te"})
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: at most one request in flight."""
+
+    def __init__(self, pool_key: tuple[str, str, int]) -> None:
+        self.pool_key = pool_key
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self._parser = httptools.HttpResponseParser(self)
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] | None = None
+        self._chunks: deque[bytes] = deque()
+        self._complete = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._error: Exception | None = None
+        self.reusable = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self._complete:
+            self._fail(httpx.RemoteProtocolError("connection closed by the server"))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(httpx.RemoteProtocolError(f"malformed response: {exc}"))
+            self.close()
+
+    # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self._head is not None and not self._head.done():
+            self._head.set_result((self._parser.get_status_code(), self._headers))
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        if len(self._chunks) > _CHUNK_HIGH_WATER and self.transport is not None:
+            self.transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        self._complete = True
+        self.reusable = self._parser.should_keep_alive()
+        self._wake()
+
+    # the request side
+    def start(self) -> asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]]:
+        """Reset for a new exchange; the future resolves with the response head."""
+        self._headers = []
+        self._chunks.clear()
+        self._complete = False
+        self._error = None
+        self.reusable = False
+        self._head = asyncio.get_running_loop().create_future()
+        return self._head
+
+    def write(self, data: bytes) -> None:
+        if self.transport is None or self.closed:
+            raise httpx.WriteError("connection is closed")
+        self.transport.write(data)
+
+    async def body(self) -> AsyncIterator[bytes]:
+        while True:
+            while self._chunks:
+                chunk = self._chunks.popleft()
+                if self.transport is not None and len(self._chunks) < _CHUNK_HIGH_WATER // 2:
+                    self.transport.resume_reading()
+                yield chunk
+            if self._complete:
+                return
+            if self._error is not None:
+                raise self._error
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+
+    def finish_without_body(self) -> None:
+        self._complete = True
+        self.reusable = False
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _fail(self, error: Exception) -> None:
+        self._error = error
+        if self._head is not None and not self._head.done():
+            self._head.set_exception(error)
+            self._head.exception()  # an abandoned exchange has no awaiter: don't log it
+        self._wake()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, transport: Http1Transport, connection: _Connection) -> None:
+        self._transport = transport
+        self._connection = connection
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._connection.body():
+            yield chunk
+        self._done = True
+
+    async def aclose(self) -> None:
+        self._transport._release(self._connection, self._done)
+
+
+class Http1Transport(httpx.AsyncBaseTransport):
+    """Keep-alive pool per (scheme, host, port); LIFO reuse keeps the warmest connection busy."""
+
+    def __init__(
+        self,
+        *,
+        max_idle_per_host: int = 100,
+        connect_timeout_s: float = 2.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.max_idle_per_host = max_idle_per_host
+        self.connect_timeout_s = connect_timeout_s
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        connection = self._take_idle(key)
+        reused = connection is not None
+        if connection is None:
+            connection = await self._connect(key, request)
+        try:
+            head = await self._exchange(connection, request)
+        except (httpx.RemoteProtocolError, httpx.WriteError):
+            self._discard(connection)
+            if not reused or request.method not in ("GET", "HEAD", "OPTIONS"):
+                raise
+            # A reused connection the server had just closed: retry an idempotent call once.
+            connection = await self._connect(key, request)
+            try:
+                head = await self._exchange(connection, request)
+            except BaseException:
+                self._discard(connection)
+                raise
+        except BaseException:  # cancelled (a deadline) or failed mid-exchange: never reuse it
+            self._discard(connection)
+            raise
+        status, headers = head
+        if request.method == "HEAD":  # the parser cannot know a HEAD answer has no body
+            connection.finish_without_body()
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=_ResponseStream(self, connection),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def _exchange(
+        self, connection: _Connection, request: httpx.Request
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        head = connection.start()
+        chunked = await self._write_request(connection, request)
+        if chunked is not None:
+            async for chunk in chunked:
+                if chunk:
+                    connection.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+            connection.write(b"0\r\n\r\n")
+        return await head
+
+    async def _write_request(
+        self, connection: _Connection, request: httpx.Request
+    ) -> AsyncIterator[bytes] | None:
+        """Write the head (and a known-length body); return the stream to send chunked."""
+        url = request.url
+        target = url.raw_path or b"/"
+        lines = [b"%b %b HTTP/1.1\r\nhost: %b\r\n" % (request.method.encode(), target, url.netloc)]
+        has_length = False
+        for name, value in request.headers.raw:
+            lowered = name.lower()
+            if lowered in _HOP_BY_HOP:
+                continue
+            has_length = has_length or lowered == b"content-length"
+            lines.append(b"%b: %b\r\n" % (name, value))
+        stream: Any = request.stream
+        if request.method in ("GET", "HEAD", "DELETE", "OPTIONS") and not has_length:
+            connection.write(b"".join([*lines, b"\r\n"]))
+            return None
+        if isinstance(stream, httpx.ByteStream):  # content already in memory
+            body = b"".join([bytes(part) for part in stream])
+            if not has_length:
+                lines.append(b"content-length: %d\r\n" % len(body))
+            connection.write(b"".join([*lines, b"\r\n", body]))
+            return None
+        if has_length:
+            connection.write(b"".join([*lines, b"\r\n"]))
+            async for chunk in stream:
+                connection.write(chunk)
+            return None
+        lines.append(b"transfer-encoding: chunked\r\n")
+        connection.write(b"".join([*lines, b"\r\n"]))
+        return stream.__aiter__()  # type: ignore[no-any-return]
+
+    async def _connect(self, key: tuple[str, str, int], request: httpx.Request) -> _Connection:
+        scheme, host, port = key
+        loop = asyncio.get_running_loop()
+        timeout = request.extensions.get("timeout", {}).get("connect", self.connect_timeout_s)
+        tls = self.ssl_context if scheme == "https" else None
+        try:
+            async with asyncio.timeout(timeout):
+                _, protocol = await loop.create_connection(
+                    lambda: _Connection(key),
+                    host,
+                    port,
+                    ssl=tls,
+                    server_hostname=host if tls else None,
+                )
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(f"connect to {host}:{port} timed out") from exc
+        except OSError as exc:
+            raise httpx.ConnectError(f"connect to {host}:{port} failed: {exc}") from exc
+        self._open.add(protocol)
+        return protocol
+
+    def _discard(self, connection: _Connection) -> None:
+        connection.close()
+        self._open.discard(connection)
+
+    def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            if not connection.closed:
+                return connection
+        return None
+
+    def _release(self, connection: _Connection, finished: bool) -> None:
+        idle = self._idle.setdefault(connection.pool_key, [])
+        keep = finished and connection.reusable and not connection.closed
+        if keep and len(idle) < self.max_idle_per_host:
+            idle.append(connection)
+            return
+        self._discard(connection)
+
+    async def aclose(self) -> None:
+        for connection in list(self._open):
+            connection.close()
+        self._open.clear()
+        self._idle.clear()
