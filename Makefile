@@ -50,6 +50,12 @@ test: install lint typecheck pytest ## Everything CI runs: lint, type check, the
 .PHONY: check
 check: test ## Alias of test
 
+.PHONY: bench
+bench: install ## Gateway benchmark: the same registry read direct and through the gateway (wrk)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "wrk is missing: apt-get install wrk"; exit 2; }
+	PYTHONPATH=. uv run --frozen python bench/gateway/run.py
+
 .PHONY: deploy-%
 deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-registry)
 	@[[ " $(SERVICES) " == *" $* "* ]] || { echo "unknown service '$*' (one of: $(SERVICES))"; exit 2; }

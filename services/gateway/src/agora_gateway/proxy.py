@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -308,8 +309,9 @@ class _Relay:
         self.started = True
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) <= _SMALL_BODY:  # one send for a small answer
-            # Raw bytes: a proxy passes Content-Encoding through, it never decodes.
-            body = b"".join([chunk async for chunk in response.aiter_raw()])
+            # Raw bytes straight from the transport: a proxy passes Content-Encoding through.
+            stream: Any = response.stream
+            body = b"".join([chunk async for chunk in stream])
             await self.send({"type": "http.response.body", "body": body, "more_body": False})
             return
         async for chunk in response.aiter_raw():

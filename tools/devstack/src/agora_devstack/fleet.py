@@ -82,6 +82,8 @@ def service_env(
         ),
         "REDIS_URL": emulator_env["REDIS_URL"],
     }
+    if name == "gateway":
+        settings["TRUSTED_PROXY_HOPS"] = "0"  # nothing in front of it locally: use the peer
     env = {f"{prefix}{key}": value for key, value in settings.items()}
     env["PORT"] = str(ports[name])
     env.update(emulator_env)
