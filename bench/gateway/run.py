@@ -27,28 +27,11 @@ from agora_common.iam.tokens import generate_dev_key
 from agora_common.settings import LOCAL_DEV_ISSUER
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
 from agora_devstack.processes import Supervisor, free_ports, http_ready
-from tests.support.factories import signer_for
+from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
 HERE = Path(__file__).parent
 PROJECT = "demo-agora-bench"
-CARD = {
-    "name": "BenchAgent",
-    "description": "Quantitative finance tools",
-    "version": "1.0.0",
-    "tools": [
-        {
-            "name": "black_scholes",
-            "description": "Price a European option",
-            "input_schema": {
-                "type": "object",
-                "properties": {"spot": {"type": "number"}},
-                "required": ["spot"],
-            },
-        }
-    ],
-    "deployment": {"url": "https://quantflow.example.com"},
-}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -151,7 +134,8 @@ def run(
 ) -> dict[str, Any]:
     auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
     user = auth.sign_up(name="bench")
-    created = httpx.post(f"{gateway}/api/v1/agents/register", json=CARD, headers=user.bearer)
+    register = f"{gateway}/api/v1/agents/register"
+    created = httpx.post(register, json=card("BenchAgent"), headers=user.bearer)
     created.raise_for_status()
     agent_id = created.json()["id"]
     vetting = signer_for(key, "vetting", PROJECT)
