@@ -116,3 +116,54 @@ async def test_head_answers_have_no_body(url: str) -> None:
     follow = await _read(transport, httpx.Request("GET", f"{url}/peer"))
     assert follow.status_code == 200
     await transport.aclose()
+
+
+async def test_a_declared_length_never_reaches_the_server_without_its_body(url: str) -> None:
+    """Request smuggling: a GET that claims a body must not leave the connection desynced."""
+    transport = Http1Transport()
+    claims = httpx.Request("GET", f"{url}/peer", headers={"content-length": "40"})
+    assert (await _read(transport, claims)).status_code == 200
+    follow = await _read(transport, httpx.Request("POST", f"{url}/echo", content=b"abc"))
+    assert follow.status_code == 200
+    assert follow.json()["length"] == 3
+    await transport.aclose()
+
+
+async def test_interim_answers_are_skipped(url: str) -> None:
+    transport = Http1Transport()
+    request = httpx.Request(
+        "POST", f"{url}/echo", content=b"x" * 10, headers={"expect": "100-continue"}
+    )
+    response = await _read(transport, request)
+    assert response.status_code == 200
+    assert response.json()["length"] == 10
+    await transport.aclose()
+
+
+async def test_control_characters_in_headers_are_refused(url: str) -> None:
+    transport = Http1Transport()
+    bad = httpx.Request("GET", f"{url}/peer", headers={"x-a": "1\r\nx-injected: yes"})
+    with pytest.raises(httpx.LocalProtocolError):
+        await transport.handle_async_request(bad)
+    await transport.aclose()
+
+
+async def test_a_100_continue_before_the_answer_is_not_the_answer() -> None:
+    """A server that sends an interim 100 first (raw bytes on a socket: a protocol test)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        writer.write(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\nx-final: yes\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = Http1Transport()
+    response = await _read(transport, httpx.Request("GET", f"http://127.0.0.1:{port}/"))
+    assert response.status_code == 201
+    assert response.headers["x-final"] == "yes"
+    assert response.content == b"ok"
+    await transport.aclose()
+    server.close()

@@ -172,3 +172,31 @@ def test_every_search_query_has_its_composite_index() -> None:
 )
 def test_prefix_end_is_the_next_string_in_code_point_order(prefix: str, end: str | None) -> None:
     assert prefix_end(prefix) == end
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/computeMetadata/v1/",
+        "https://metadata.google.internal/",
+        "https://10.0.0.5/",
+        "https://192.168.1.1/",
+        "https://100.64.0.1/",
+        "https://[::1]/",
+        "https://[fd00::1]/",
+        "https://localhost/",
+        "https://agent.cluster.local/",
+    ],
+)
+def test_deployment_urls_must_name_a_public_host(url: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        check_card(AgentCard.model_validate(card(deployment={"url": url})), local=False)
+    assert caught.value.details == [
+        {"path": "$.body.deployment.url", "message": "must name a public host"}
+    ]
+
+
+def test_loopback_stays_allowed_for_local_agents() -> None:
+    check_card(
+        AgentCard.model_validate(card(deployment={"url": "http://127.0.0.1:9000"})), local=True
+    )

@@ -58,3 +58,17 @@ def test_readiness_fails_fast_and_names_the_dead_dependencies(dev_key: tuple[Pat
     assert error["code"] == "NOT_READY"
     assert {d["dependency"] for d in error["details"]} == {"firestore", "redis"}
     assert elapsed < 3.0, "readiness is bounded by the dependency timeout"
+
+
+def test_a_firestore_outage_is_a_fast_503(dev_key: tuple[Path, Path]) -> None:
+    """Storage down: an explicit 503 within the dependency budget, not a minute of retries."""
+    from tests.support.factories import signer_for
+
+    with _serve("registry", dev_key) as url:  # Firestore on a closed port
+        token = signer_for(dev_key[0], "gateway").sign(url)
+        started = time.monotonic()
+        response = httpx.get(f"{url}/some-agent", headers={"authorization": f"Bearer {token}"})
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert elapsed < 4.0

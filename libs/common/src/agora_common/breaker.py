@@ -46,6 +46,10 @@ class CircuitBreaker:
             self._opened_at = time.monotonic()
         self._trial_in_flight = False
 
+    def release(self) -> None:
+        """End a trial call that produced no outcome (e.g. the client's own error)."""
+        self._trial_in_flight = False
+
     def retry_after_s(self) -> float:
         if self._opened_at is None:
             return 0.0

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from google.api_core import exceptions as google_exceptions
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agora_common.tracing import current_trace_id
@@ -169,6 +170,11 @@ async def _validation_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(ValidationFailed(details=validation_details(exc)))
 
 
+async def _google_outage_handler(_: Request, exc: Exception) -> JSONResponse:
+    """A Google API (Firestore, ...) that is down or too slow is a 503, not a 500."""
+    return error_response(ServiceUnavailable("A storage dependency is unavailable"))
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Register the envelope for domain errors, Starlette's 404/405 and 422 validation errors.
 
@@ -178,3 +184,9 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AgoraError, _agora_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    for outage in (
+        google_exceptions.ServiceUnavailable,
+        google_exceptions.DeadlineExceeded,
+        google_exceptions.RetryError,
+    ):
+        app.add_exception_handler(outage, _google_outage_handler)

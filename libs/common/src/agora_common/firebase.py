@@ -15,7 +15,7 @@ import httpx
 import jwt
 
 from agora_common.cache import ExpiringCache
-from agora_common.errors import Unauthenticated
+from agora_common.errors import ServiceUnavailable, Unauthenticated
 from agora_common.iam.verifier import JwksCache
 from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.settings import ServiceSettings
@@ -69,6 +69,7 @@ class FirebaseTokenVerifier:
         *,
         keys: JwksCache | None,
         lookup: UserStatusLookup | None = None,
+        lookup_timeout_s: float = 3.0,
         revocation_ttl_s: float = 30.0,
         cache_size: int = 10_000,
         on_close: Callable[[], None] | None = None,
@@ -78,6 +79,7 @@ class FirebaseTokenVerifier:
         self.issuer = f"https://securetoken.google.com/{project_id}"
         self.keys = keys
         self.lookup = lookup
+        self.lookup_timeout_s = lookup_timeout_s
         self.revocation_ttl_s = revocation_ttl_s
         self._tokens: ExpiringCache[VerifiedToken] = ExpiringCache(cache_size)
         self._statuses: ExpiringCache[UserStatus] = ExpiringCache(cache_size)
@@ -180,7 +182,11 @@ class FirebaseTokenVerifier:
         future: asyncio.Future[UserStatus] = asyncio.get_running_loop().create_future()
         self._lookups[uid] = future
         try:
-            status = await self.lookup(uid)
+            try:
+                async with asyncio.timeout(self.lookup_timeout_s):
+                    status = await self.lookup(uid)
+            except Exception as exc:  # the Auth backend is slow or down: fail fast, explicitly
+                raise ServiceUnavailable("Cannot check the token's revocation now") from exc
             future.set_result(status)
             return status
         except BaseException as exc:
@@ -216,7 +222,8 @@ def token_verifier_for(
         # firebase-admin finds the emulator only through the environment; local mode only.
         os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.firebase_auth_emulator_host
     name = f"agora-{settings.service_name}-{uuid.uuid4().hex}"
-    app = firebase_admin.initialize_app(options={"projectId": settings.project_id}, name=name)
+    options = {"projectId": settings.project_id, "httpTimeout": settings.dependency_timeout_s * 2}
+    app = firebase_admin.initialize_app(options=options, name=name)
     keys = None if settings.firebase_auth_emulator_host else JwksCache(FIREBASE_JWKS_URL, http)
     return FirebaseTokenVerifier(
         settings.project_id,

@@ -10,23 +10,45 @@ so callers keep the httpx API.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httptools
 import httpx
 
 _CHUNK_HIGH_WATER = 16
-_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"host", b"te"})
+# Framing and connection headers are always the transport's own.
+_NOT_FORWARDED = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"transfer-encoding",
+        b"content-length",
+        b"host",
+        b"te",
+        b"expect",
+        b"upgrade",
+    }
+)
+_BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_UNSAFE = re.compile(rb"[\r\n\x00]")
+# Servers close idle keep-alive connections (uvicorn after 5 s); never reuse one near that age.
+_MAX_IDLE_S = 4.0
 
 
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: at most one request in flight."""
 
-    def __init__(self, pool_key: tuple[str, str, int]) -> None:
+    def __init__(
+        self, pool_key: tuple[str, str, int], on_lost: Callable[[_Connection], None]
+    ) -> None:
         self.pool_key = pool_key
+        self._on_lost = on_lost
+        self.idle_since = 0.0
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._parser = httptools.HttpResponseParser(self)
@@ -36,6 +58,7 @@ class _Connection(asyncio.Protocol):
         self._complete = False
         self._waiter: asyncio.Future[None] | None = None
         self._error: Exception | None = None
+        self._interim = False
         self.reusable = False
 
     # asyncio.Protocol
@@ -45,6 +68,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._on_lost(self)
         if not self._complete:
             self._fail(httpx.RemoteProtocolError("connection closed by the server"))
 
@@ -60,8 +84,13 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if status < 200:  # an interim answer (100 Continue, 103): the real one follows
+            self._interim = True
+            self._headers = []
+            return
         if self._head is not None and not self._head.done():
-            self._head.set_result((self._parser.get_status_code(), self._headers))
+            self._head.set_result((status, self._headers))
 
     def on_body(self, body: bytes) -> None:
         self._chunks.append(body)
@@ -70,6 +99,9 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
         self._complete = True
         self.reusable = self._parser.should_keep_alive()
         self._wake()
@@ -204,31 +236,27 @@ class Http1Transport(httpx.AsyncBaseTransport):
     async def _write_request(
         self, connection: _Connection, request: httpx.Request
     ) -> AsyncIterator[bytes] | None:
-        """Write the head (and a known-length body); return the stream to send chunked."""
+        """Write the head (and an in-memory body); return a stream to send chunked.
+
+        The framing is always ours: a caller's Content-Length or Transfer-Encoding is never
+        forwarded, so a body can never disagree with its declared length (request smuggling).
+        """
         url = request.url
         target = url.raw_path or b"/"
         lines = [b"%b %b HTTP/1.1\r\nhost: %b\r\n" % (request.method.encode(), target, url.netloc)]
-        has_length = False
         for name, value in request.headers.raw:
             lowered = name.lower()
-            if lowered in _HOP_BY_HOP:
+            if lowered in _NOT_FORWARDED:
                 continue
-            has_length = has_length or lowered == b"content-length"
+            if _UNSAFE.search(name) or _UNSAFE.search(value):
+                raise httpx.LocalProtocolError("header with a control character")
             lines.append(b"%b: %b\r\n" % (name, value))
         stream: Any = request.stream
-        if request.method in ("GET", "HEAD", "DELETE", "OPTIONS") and not has_length:
-            connection.write(b"".join([*lines, b"\r\n"]))
-            return None
-        if isinstance(stream, httpx.ByteStream):  # content already in memory
+        if isinstance(stream, httpx.ByteStream):  # in memory (or empty): send it with its length
             body = b"".join([bytes(part) for part in stream])
-            if not has_length:
+            if body or request.method not in _BODILESS:
                 lines.append(b"content-length: %d\r\n" % len(body))
             connection.write(b"".join([*lines, b"\r\n", body]))
-            return None
-        if has_length:
-            connection.write(b"".join([*lines, b"\r\n"]))
-            async for chunk in stream:
-                connection.write(chunk)
             return None
         lines.append(b"transfer-encoding: chunked\r\n")
         connection.write(b"".join([*lines, b"\r\n"]))
@@ -242,7 +270,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(timeout):
                 _, protocol = await loop.create_connection(
-                    lambda: _Connection(key),
+                    lambda: _Connection(key, self._forget),
                     host,
                     port,
                     ssl=tls,
@@ -259,18 +287,25 @@ class Http1Transport(httpx.AsyncBaseTransport):
         connection.close()
         self._open.discard(connection)
 
+    def _forget(self, connection: _Connection) -> None:
+        """The server closed it: it must not stay counted as open."""
+        self._open.discard(connection)
+
     def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
         idle = self._idle.get(key)
+        now = time.monotonic()
         while idle:
             connection = idle.pop()
-            if not connection.closed:
+            if not connection.closed and now - connection.idle_since < _MAX_IDLE_S:
                 return connection
+            self._discard(connection)
         return None
 
     def _release(self, connection: _Connection, finished: bool) -> None:
         idle = self._idle.setdefault(connection.pool_key, [])
         keep = finished and connection.reusable and not connection.closed
         if keep and len(idle) < self.max_idle_per_host:
+            connection.idle_since = time.monotonic()
             idle.append(connection)
             return
         self._discard(connection)

@@ -7,6 +7,7 @@ the gateway's service identity, bodies streamed both ways.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -55,7 +56,14 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Client headers dropped before forwarding: credentials and anything claiming an identity.
-DROPPED_REQUEST = HOP_BY_HOP | {b"authorization", b"cookie", b"forwarded", b"x-forwarded-for"}
+DROPPED_REQUEST = HOP_BY_HOP | {
+    b"authorization",
+    b"cookie",
+    b"forwarded",
+    b"x-forwarded-for",
+    b"content-length",  # the transport frames bodies itself
+    b"expect",
+}
 IDENTITY_PREFIXES = (b"x-user-", b"x-agent-", b"x-goog-authenticated-", b"x-serverless-")
 
 
@@ -67,20 +75,28 @@ class BodyTooLarge(Exception):
     """Raised from inside the streamed request body when it passes the cap."""
 
 
+class ClientGone(Exception):
+    """Raised from inside the streamed request body when the client disconnects."""
+
+
 class _CappedBody(httpx.AsyncByteStream):
     """The client's body as an async stream, cut off (and marked) past the cap."""
 
-    def __init__(self, receive: Receive, limit: int) -> None:
+    def __init__(self, receive: Receive, limit: int, *, has_body: bool) -> None:
         self.receive = receive
         self.limit = limit
         self.too_large = False
+        self.disconnected = False
+        self.complete = not has_body  # a request without a body has nothing left to send
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         seen = 0
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                return
+                # Abort: forwarding what arrived as if it were the whole body would be wrong.
+                self.disconnected = True
+                raise ClientGone()
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.limit:
@@ -89,6 +105,7 @@ class _CappedBody(httpx.AsyncByteStream):
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
+                self.complete = True
                 return
 
 
@@ -161,7 +178,7 @@ class Proxy:
         if authorization is None:
             if not found.route.anonymous:
                 raise Unauthenticated("Sign in to use this route")
-            return Caller(UserIdentity(), f"ip:{self._client_ip(scope, headers)}")
+            return Caller(UserIdentity(), f"ip:{_rate_key_for_ip(self._client_ip(scope, headers))}")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization must be a Bearer Firebase ID token")
@@ -200,32 +217,41 @@ class Proxy:
         breaker = self.breakers.get(service)
         if base is None or breaker is None:
             raise ServiceUnavailable(f"The {service} service is not configured")
-        if not breaker.allow():
-            retry = str(max(1, round(breaker.retry_after_s())))
-            raise ServiceUnavailable(
-                f"The {service} service is unavailable", headers={"Retry-After": retry}
-            )
         length = _header(headers, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             raise self._too_large()
         upstream_headers = self._upstream_headers(scope, headers, user)
-        upstream_headers.append((b"authorization", (await self.auth.authorization(base)).encode()))
+        try:
+            authorization = await self.auth.authorization(base)
+        except Exception as exc:  # the metadata server (or dev key) failed us, not the client
+            log.warning("no service token", extra={"service": service, "error": repr(exc)})
+            raise ServiceUnavailable("The gateway cannot authenticate to its services") from exc
+        upstream_headers.append((b"authorization", authorization.encode()))
         upstream_headers += [(k.encode(), v.encode()) for k, v in outgoing_trace_headers().items()]
         query = scope.get("query_string", b"")
         url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
         method = scope["method"]
-        body = _CappedBody(receive, self._max_body)
+        has_body = method not in SAFE_METHODS
+        body = _CappedBody(receive, self._max_body, has_body=has_body)
         request = httpx.Request(
             method,
             url,
             headers=upstream_headers,
-            stream=body if method not in SAFE_METHODS else None,
+            stream=body if has_body else None,
             # One deadline per request (below) instead of aiohttp's per-chunk read timer, which
             # is rescheduled on every chunk received and showed up in profiles.
             extensions={"timeout": self._connect_only},
         )
         deadline = self.settings.timeouts.get(found.route.group, self.settings.http_read_timeout_s)
-        await self._exchange(request, _Relay(send, decision), body, breaker, service, deadline)
+        if not breaker.allow():
+            retry = str(max(1, round(breaker.retry_after_s())))
+            raise ServiceUnavailable(
+                f"The {service} service is unavailable", headers={"Retry-After": retry}
+            )
+        try:
+            await self._exchange(request, _Relay(send, decision), body, breaker, service, deadline)
+        finally:
+            breaker.release()  # a half-open trial that ended without an outcome
 
     async def _exchange(
         self,
@@ -245,24 +271,32 @@ class Proxy:
                 finally:
                     await response.aclose()
         except Exception as exc:
-            # The transport wraps whatever the body stream raised: an oversized body is the
-            # client's fault and must never count against the service's breaker.
+            # The transport wraps whatever the body stream raised. The client's own failures
+            # (too large, gone, too slow to upload) must never count against the service.
             if body.too_large:
                 raise self._too_large() from None
-            self._classify(exc, relay, breaker, service)
+            if body.disconnected:
+                return
+            self._classify(exc, relay, breaker if body.complete else None, service)
 
     def _classify(
-        self, exc: Exception, relay: _Relay, breaker: CircuitBreaker, service: str
+        self, exc: Exception, relay: _Relay, breaker: CircuitBreaker | None, service: str
     ) -> None:
-        """Map a failed exchange to 503/504/502, or end quietly once the answer has started."""
+        """Map a failed exchange to 503/504/502, or end quietly once the answer has started.
+
+        `breaker` is None when the client had not finished sending its body: then the failure
+        may be the client's, and it is not held against the service.
+        """
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            breaker.record_failure()
+            if breaker is not None:
+                breaker.record_failure()
             raise ServiceUnavailable(f"The {service} service is unreachable") from exc
         if isinstance(exc, TimeoutError | httpx.TimeoutException | httpx.TransportError):
             if relay.started:  # too late for an envelope: end the response where it broke
                 log.warning("upstream broke mid-response", extra={"service": service})
                 return
-            breaker.record_failure()
+            if breaker is not None:
+                breaker.record_failure()
             if isinstance(exc, httpx.TransportError) and not isinstance(
                 exc, httpx.TimeoutException
             ):
@@ -317,6 +351,16 @@ class _Relay:
         async for chunk in response.aiter_raw():
             await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _rate_key_for_ip(ip: str) -> str:
+    """IPv6 callers are limited per /64: one host usually holds the whole prefix."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    except ValueError:
+        return ip
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import unquote
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -81,7 +82,7 @@ class Router:
             if found is None:
                 continue
             upstream = route.upstream.format(**found.groupdict())
-            if upstream.startswith(INTERNAL_PREFIXES):
+            if unquote(upstream).lower().startswith(INTERNAL_PREFIXES):  # %69nternal too
                 return None
             if method in route.methods or (method == "HEAD" and "GET" in route.methods):
                 return Match(route, upstream)

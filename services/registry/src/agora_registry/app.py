@@ -24,7 +24,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         """Build the services on the clients the shared lifespan opened."""
         resources: Resources = app.state.resources
         assert resources.firestore is not None
-        repository = AgentRepository(resources.firestore)
+        repository = AgentRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
         cache = SearchCache(resources.redis, settings.search_cache_ttl_s, settings.project_id)
         app.state.registry = RegistryService(repository, cache, settings)
         app.state.search = SearchService(repository, cache)

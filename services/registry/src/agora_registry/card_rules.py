@@ -122,11 +122,15 @@ def _url_problems(card: AgentCard, *, local: bool) -> Iterator[Problem]:
         f"{BODY}.provider.url": card.provider.url if card.provider else None,
     }
     for path, url in urls.items():
-        if url is not None and not _allowed_scheme(url, local=local):
+        if url is None:
+            continue
+        if not _allowed_scheme(url, local=local):
             message = (
                 "must use https (plain http only for loopback hosts)" if local else "must use https"
             )
             yield {"path": path, "message": message}
+        elif not _public_host(urlsplit(url).hostname or "", local=local):
+            yield {"path": path, "message": "must name a public host"}
 
 
 def _allowed_scheme(url: str, *, local: bool) -> bool:
@@ -134,6 +138,28 @@ def _allowed_scheme(url: str, *, local: bool) -> bool:
     if parts.scheme == "https":
         return True
     return local and parts.scheme == "http" and _is_loopback(parts.hostname or "")
+
+
+# Names that resolve to the platform's own infrastructure (the metadata server among them).
+_INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".cluster.local")
+
+
+def _public_host(host: str, *, local: bool) -> bool:
+    """A first screen against SSRF at registration: no internal names, no non-public addresses.
+
+    Names are resolved (and re-checked) by whatever connects to them, at connection time; this
+    only refuses what is internal on its face. Loopback stays allowed locally, for local agents.
+    """
+    host = host.lower().rstrip(".")
+    if local and _is_loopback(host):
+        return True
+    if not host or host in ("localhost", "metadata") or host.endswith(_INTERNAL_SUFFIXES):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a DNS name: checked again where it is resolved
+    return address.is_global
 
 
 def _is_loopback(host: str) -> bool:

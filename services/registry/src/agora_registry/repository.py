@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from google.api_core import exceptions as google_errors
+from google.api_core.retry_async import AsyncRetry
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -77,21 +78,27 @@ class AgentQuery:
 class AgentRepository:
     """The registry's Firestore collections, behind plain records."""
 
-    def __init__(self, db: firestore.AsyncClient) -> None:
+    def __init__(self, db: firestore.AsyncClient, *, timeout_s: float = 2.0) -> None:
         self._db = db
+        # Every call is bounded: an outage is a fast 503 (mapped by the shared handlers), never
+        # google-api-core's default minute of retries.
+        self._call = {
+            "timeout": timeout_s,
+            "retry": AsyncRetry(initial=0.05, maximum=0.5, timeout=timeout_s),
+        }
         self._agents = db.collection(AGENTS)
         self._queue = db.collection(VETTING_QUEUE)
         self._keys = db.collection(IDEMPOTENCY_KEYS)
 
     async def get(self, agent_id: str) -> AgentRecord | None:
-        snapshot = await self._agents.document(agent_id).get()
+        snapshot = await self._agents.document(agent_id).get(**self._call)
         data = snapshot.to_dict()
         if not snapshot.exists or data is None:
             return None
         return replace(AgentRecord.from_document(agent_id, data), update_time=snapshot.update_time)
 
     async def get_idempotency(self, key_id: str) -> IdempotencyRecord | None:
-        snapshot = await self._keys.document(key_id).get()
+        snapshot = await self._keys.document(key_id).get(**self._call)
         data = snapshot.to_dict()
         if not snapshot.exists or data is None:
             return None
@@ -118,7 +125,7 @@ class AgentRepository:
         batch.create(self._agents.document(record.id), record.to_document())
         batch.set(self._queue.document(record.id), queue_entry.to_document())
         try:
-            await batch.commit()
+            await batch.commit(**self._call)
         except google_errors.AlreadyExists:
             raise AlreadyStored() from None
 
@@ -148,7 +155,7 @@ class AgentRepository:
             events = ref.collection(STATUS_EVENTS)
             batch.create(events.document(event.id), event.to_document())
         try:
-            await batch.commit()
+            await batch.commit(**self._call)
         except (google_errors.FailedPrecondition, google_errors.NotFound):
             raise StaleWrite() from None
 
@@ -159,7 +166,7 @@ class AgentRepository:
         batch.delete(self._queue.document(record.id))
         if record.idempotency_id is not None:
             batch.delete(self._keys.document(record.idempotency_id))
-        await batch.commit()
+        await batch.commit(**self._call)
 
     async def search(self, query: AgentQuery) -> list[dict[str, Any]]:
         """Summary fields of one page of agents, with their ids under "id"."""
@@ -179,15 +186,15 @@ class AgentRepository:
         if upper is not None:
             q = q.where(filter=FieldFilter("sort_key", "<", upper))
         q = q.order_by("sort_key").limit(query.limit).select(SUMMARY_FIELDS)
-        return [{**(doc.to_dict() or {}), "id": doc.id} async for doc in q.stream()]
+        return [{**(doc.to_dict() or {}), "id": doc.id} async for doc in q.stream(**self._call)]
 
     async def queue_entry(self, agent_id: str) -> dict[str, Any] | None:
-        snapshot = await self._queue.document(agent_id).get()
+        snapshot = await self._queue.document(agent_id).get(**self._call)
         return snapshot.to_dict() if snapshot.exists else None
 
     async def status_events(self, agent_id: str) -> list[dict[str, Any]]:
         events = self._agents.document(agent_id).collection(STATUS_EVENTS).order_by("at")
-        return [doc.to_dict() or {} async for doc in events.stream()]
+        return [doc.to_dict() or {} async for doc in events.stream(**self._call)]
 
 
 def _sort_key_bounds(

@@ -62,13 +62,16 @@ class JwksCache:
     async def _refresh(self) -> None:
         async with self._lock:
             if time.monotonic() - self._fetched_at < 1.0:
-                return  # another request refreshed while this one waited
+                return  # another request refreshed (or failed to) while this one waited
             try:
                 document, ttl = await self._load()
             except (httpx.HTTPError, OSError, ValueError) as exc:
-                log.warning("could not load service token keys", extra={"error": repr(exc)})
+                log.warning("could not load token keys", extra={"error": repr(exc)})
+                # Back off: without this every request with a new token would refetch in turn.
+                self._fetched_at = time.monotonic()
+                self._expires_at = self._fetched_at + _MIN_REFRESH_INTERVAL_S
                 if not self._keys:
-                    raise ServiceUnavailable("service token keys are unavailable") from exc
+                    raise ServiceUnavailable("token keys are unavailable") from exc
                 return  # keep serving with the keys we have
             self._keys = {
                 jwk["kid"]: jwt.PyJWK(jwk).key
