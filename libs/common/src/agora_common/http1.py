@@ -10,7 +10,6 @@ so callers keep the httpx API.
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import time
 from collections import deque
@@ -35,7 +34,6 @@ _NOT_FORWARDED = frozenset(
     }
 )
 _BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
-_UNSAFE = re.compile(rb"[\r\n\x00]")
 # Servers close idle keep-alive connections (uvicorn after 5 s); never reuse one near that age.
 _MAX_IDLE_S = 4.0
 
@@ -157,6 +155,19 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
 
+def _checked_head(lines: list[bytes]) -> bytes:
+    """The request head; refused if any name, value, target or host smuggles CR, LF or NUL.
+
+    Every line we built ends in exactly one CRLF (the first holds two: request line and host),
+    so any other CR or LF came from a value. One count over the joined head is cheap.
+    """
+    head = b"".join([*lines, b"\r\n"])
+    expected = len(lines) + 2
+    if head.count(b"\r") != expected or head.count(b"\n") != expected or b"\0" in head:
+        raise httpx.LocalProtocolError("request head with a control character")
+    return head
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     def __init__(self, transport: Http1Transport, connection: _Connection) -> None:
         self._transport = transport
@@ -245,21 +256,17 @@ class Http1Transport(httpx.AsyncBaseTransport):
         target = url.raw_path or b"/"
         lines = [b"%b %b HTTP/1.1\r\nhost: %b\r\n" % (request.method.encode(), target, url.netloc)]
         for name, value in request.headers.raw:
-            lowered = name.lower()
-            if lowered in _NOT_FORWARDED:
-                continue
-            if _UNSAFE.search(name) or _UNSAFE.search(value):
-                raise httpx.LocalProtocolError("header with a control character")
-            lines.append(b"%b: %b\r\n" % (name, value))
+            if name.lower() not in _NOT_FORWARDED:
+                lines.append(b"%b: %b\r\n" % (name, value))
         stream: Any = request.stream
         if isinstance(stream, httpx.ByteStream):  # in memory (or empty): send it with its length
             body = b"".join([bytes(part) for part in stream])
             if body or request.method not in _BODILESS:
                 lines.append(b"content-length: %d\r\n" % len(body))
-            connection.write(b"".join([*lines, b"\r\n", body]))
+            connection.write(_checked_head(lines) + body)
             return None
         lines.append(b"transfer-encoding: chunked\r\n")
-        connection.write(b"".join([*lines, b"\r\n"]))
+        connection.write(_checked_head(lines))
         return stream.__aiter__()  # type: ignore[no-any-return]
 
     async def _connect(self, key: tuple[str, str, int], request: httpx.Request) -> _Connection:
