@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -37,76 +35,15 @@ from agora_common.tracing import outgoing_trace_headers
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.settings import GatewaySettings
+from agora_gateway.streams import (
+    DROPPED_REQUEST,
+    IDENTITY_PREFIXES,
+    CappedBody,
+    Relay,
+    header,
+)
 
 log = logging.getLogger("agora.gateway.proxy")
-
-# Never forwarded in either direction (RFC 9110 §7.6.1), plus what the gateway owns itself.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"trailers",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-    }
-)
-# Client headers dropped before forwarding: credentials and anything claiming an identity.
-DROPPED_REQUEST = HOP_BY_HOP | {
-    b"authorization",
-    b"cookie",
-    b"forwarded",
-    b"x-forwarded-for",
-    b"content-length",  # the transport frames bodies itself
-    b"expect",
-}
-IDENTITY_PREFIXES = (b"x-user-", b"x-agent-", b"x-goog-authenticated-", b"x-serverless-")
-
-
-# Answers up to this size are read whole and relayed in one send.
-_SMALL_BODY = 256 * 1024
-
-
-class BodyTooLarge(Exception):
-    """Raised from inside the streamed request body when it passes the cap."""
-
-
-class ClientGone(Exception):
-    """Raised from inside the streamed request body when the client disconnects."""
-
-
-class _CappedBody(httpx.AsyncByteStream):
-    """The client's body as an async stream, cut off (and marked) past the cap."""
-
-    def __init__(self, receive: Receive, limit: int, *, has_body: bool) -> None:
-        self.receive = receive
-        self.limit = limit
-        self.too_large = False
-        self.disconnected = False
-        self.complete = not has_body  # a request without a body has nothing left to send
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                # Abort: forwarding what arrived as if it were the whole body would be wrong.
-                self.disconnected = True
-                raise ClientGone()
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.limit:
-                self.too_large = True
-                raise BodyTooLarge()
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                self.complete = True
-                return
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +111,7 @@ class Proxy:
     async def _identify(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
     ) -> Caller:
-        authorization = _header(headers, b"authorization")
+        authorization = header(headers, b"authorization")
         if authorization is None:
             if not found.route.anonymous:
                 raise Unauthenticated("Sign in to use this route")
@@ -188,7 +125,7 @@ class Proxy:
     def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
         """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""
         hops = self.settings.trusted_proxy_hops
-        forwarded = _header(headers, b"x-forwarded-for")
+        forwarded = header(headers, b"x-forwarded-for")
         if hops and forwarded:
             entries = [e.strip() for e in forwarded.split(",") if e.strip()]
             if len(entries) >= hops:
@@ -217,7 +154,7 @@ class Proxy:
         breaker = self.breakers.get(service)
         if base is None or breaker is None:
             raise ServiceUnavailable(f"The {service} service is not configured")
-        length = _header(headers, b"content-length")
+        length = header(headers, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             raise self._too_large()
         upstream_headers = self._upstream_headers(scope, headers, user)
@@ -232,7 +169,7 @@ class Proxy:
         url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
         method = scope["method"]
         has_body = method not in SAFE_METHODS
-        body = _CappedBody(receive, self._max_body, has_body=has_body)
+        body = CappedBody(receive, self._max_body, has_body=has_body)
         request = httpx.Request(
             method,
             url,
@@ -249,15 +186,15 @@ class Proxy:
                 f"The {service} service is unavailable", headers={"Retry-After": retry}
             )
         try:
-            await self._exchange(request, _Relay(send, decision), body, breaker, service, deadline)
+            await self._exchange(request, Relay(send, decision), body, breaker, service, deadline)
         finally:
             breaker.release()  # a half-open trial that ended without an outcome
 
     async def _exchange(
         self,
         request: httpx.Request,
-        relay: _Relay,
-        body: _CappedBody,
+        relay: Relay,
+        body: CappedBody,
         breaker: CircuitBreaker,
         service: str,
         deadline: float,
@@ -280,7 +217,7 @@ class Proxy:
             self._classify(exc, relay, breaker if body.complete else None, service)
 
     def _classify(
-        self, exc: Exception, relay: _Relay, breaker: CircuitBreaker | None, service: str
+        self, exc: Exception, relay: Relay, breaker: CircuitBreaker | None, service: str
     ) -> None:
         """Map a failed exchange to 503/504/502, or end quietly once the answer has started.
 
@@ -324,35 +261,6 @@ class Proxy:
         return PayloadTooLarge(f"Request body is limited to {self._max_body} bytes")
 
 
-class _Relay:
-    """Streams the service's answer back, remembering whether the response has started."""
-
-    def __init__(self, send: Send, decision: Decision) -> None:
-        self.send = send
-        self.decision = decision
-        self.started = False
-
-    async def stream(self, response: httpx.Response) -> None:
-        await self.send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": _response_headers(response.headers.raw, self.decision),
-            }
-        )
-        self.started = True
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) <= _SMALL_BODY:  # one send for a small answer
-            # Raw bytes straight from the transport: a proxy passes Content-Encoding through.
-            stream: Any = response.stream
-            body = b"".join([chunk async for chunk in stream])
-            await self.send({"type": "http.response.body", "body": body, "more_body": False})
-            return
-        async for chunk in response.aiter_raw():
-            await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
 def _rate_key_for_ip(ip: str) -> str:
     """IPv6 callers are limited per /64: one host usually holds the whole prefix."""
     if ":" not in ip:
@@ -361,18 +269,3 @@ def _rate_key_for_ip(ip: str) -> str:
         return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
     except ValueError:
         return ip
-
-
-def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _response_headers(
-    raw: list[tuple[bytes, bytes]], decision: Decision
-) -> list[tuple[bytes, bytes]]:
-    out = [(k.lower(), v) for k, v in raw if k.lower() not in HOP_BY_HOP]
-    out += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
-    return out
