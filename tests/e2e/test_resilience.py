@@ -183,7 +183,7 @@ def test_a_hung_registry_gets_504_at_the_route_timeout(stack: Stack) -> None:
             elapsed = time.monotonic() - started
             process.send_signal(signal.SIGCONT)
         assert (hung.status_code, hung.json()["error"]["code"]) == (504, "GATEWAY_TIMEOUT")
-        assert 0.5 <= elapsed < 1.0
+        assert 0.5 <= elapsed < 2.0  # the deadline, not the client's 5 s timeout
     finally:
         process.send_signal(signal.SIGCONT)
         process.terminate()
