@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from tests.support.factories import make_dev_key
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +21,9 @@ def emulator_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     )
     with suite:
         yield suite.env()
+
+
+@pytest.fixture(scope="session")
+def dev_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The local signing key of this test run and its published JWKS."""
+    return make_dev_key(tmp_path_factory.mktemp("iam"))

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from agora_common.iam.tokens import generate_dev_key
-from agora_common.settings import LOCAL_DEV_ISSUER
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack.fleet import LocalPaths, service_env
 from agora_devstack.processes import Supervisor, free_ports, http_ready
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
@@ -44,28 +44,6 @@ def pinned(core: int, argv: list[str]) -> list[str]:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def service_env(
-    name: str, port: int, key: Path, jwks: Path, peers: dict[str, str], emulators: dict[str, str]
-) -> dict[str, str]:
-    prefix = f"AGORA_{name.upper()}_"
-    env = {
-        f"{prefix}ENV": "local",
-        f"{prefix}PROJECT_ID": PROJECT,
-        f"{prefix}IAM_DEV_KEY_FILE": str(key),
-        f"{prefix}IAM_JWKS_URL": jwks.as_uri(),
-        f"{prefix}IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
-        f"{prefix}IAM_AUDIENCES": json.dumps([f"http://127.0.0.1:{port}"]),
-        f"{prefix}SERVICE_URLS": json.dumps(peers),
-        f"{prefix}REDIS_URL": emulators["REDIS_URL"],
-        f"{prefix}LOG_LEVEL": "WARNING",
-        "PORT": str(port),
-        **emulators,
-    }
-    if name == "gateway":
-        env[f"{prefix}RATE_LIMITS"] = json.dumps({"read": "1000000000/minute"})
-    return env
 
 
 def wrk(url: str, headers: dict[str, str], connections: int, seconds: float) -> dict[str, Any]:
@@ -106,14 +84,22 @@ def main() -> int:
         registry = f"http://127.0.0.1:{registry_port}"
         gateway = f"http://127.0.0.1:{gateway_port}"
         with Supervisor(workdir / "services") as services:
-            for name, port, peers in (
-                ("registry", registry_port, {}),
-                ("gateway", gateway_port, {"registry": registry}),
-            ):
+            ports = {"registry": registry_port, "gateway": gateway_port}
+            paths = LocalPaths(key, jwks)
+            quiet = {"LOG_LEVEL": "WARNING"}
+            unlimited = {**quiet, "RATE_LIMITS": json.dumps({"read": "1000000000/minute"})}
+            for name, port in ports.items():
                 services.start(
                     name,
                     pinned(1, [sys.executable, "-m", f"agora_{name}"]),
-                    env=service_env(name, port, key, jwks, peers, emulators),
+                    env=service_env(
+                        name,
+                        ports,
+                        paths,
+                        emulators,
+                        project_id=PROJECT,
+                        overrides=unlimited if name == "gateway" else quiet,
+                    ),
                     ready=http_ready(f"http://127.0.0.1:{port}/readyz", ok=lambda s: s == 200),
                 )
             for child in suite.children.values():  # the emulators share the servers' core

@@ -129,7 +129,8 @@ async def test_a_declared_length_never_reaches_the_server_without_its_body(url: 
     await transport.aclose()
 
 
-async def test_interim_answers_are_skipped(url: str) -> None:
+async def test_an_expect_header_is_not_forwarded(url: str) -> None:
+    """The transport frames bodies itself, so it never asks the server for a 100 first."""
     transport = Http1Transport()
     request = httpx.Request(
         "POST", f"{url}/echo", content=b"x" * 10, headers={"expect": "100-continue"}

@@ -16,9 +16,9 @@ import httpx
 import jwt
 import pytest
 
-from agora_common.iam.tokens import DevSigner
-from agora_common.settings import Environment
+from agora_common.settings import service_account_email
 from agora_devstack.fleet import SERVICES
+from tests.support.factories import signer_for
 
 pytestmark = pytest.mark.integration
 UV = shutil.which("uv") or "uv"
@@ -93,17 +93,13 @@ def test_the_demo_accounts_can_sign_in(fleet: dict[str, Any]) -> None:
 
 
 def test_services_reach_their_peers_with_their_own_identity(fleet: dict[str, Any]) -> None:
-    signer = DevSigner(
-        Path(fleet["dev_key_file"]).read_bytes(),
-        email=f"agora-gateway@{fleet['project_id']}.iam.gserviceaccount.com",
-        environment=Environment.LOCAL,
-    )
+    signer = signer_for(Path(fleet["dev_key_file"]), "gateway", fleet["project_id"])
     executor = fleet["services"]["executor"]
     response = httpx.get(
         f"{executor}/internal/peers", headers={"authorization": f"Bearer {signer.sign(executor)}"}
     )
     assert response.status_code == 200, response.text
-    identity = f"agora-executor@{fleet['project_id']}.iam.gserviceaccount.com"
+    identity = service_account_email("executor", fleet["project_id"])
     assert response.json() == {
         peer: {"status": 200, "seen_as": identity} for peer in ("analytics", "auth", "registry")
     }

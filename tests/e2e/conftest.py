@@ -16,7 +16,7 @@ from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
 from agora_registry.app import create_app as create_registry
 from agora_registry.settings import RegistrySettings
-from tests.support.factories import local_settings_kwargs, make_dev_key, signer_for
+from tests.support.factories import local_settings_kwargs, signer_for
 from tests.support.firebase import AuthEmulator, EmulatorUser
 from tests.support.servers import free_port, serving
 
@@ -82,10 +82,8 @@ class Stack:
 
 
 @pytest.fixture(scope="package")
-def stack(
-    emulator_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    key_file, jwks = make_dev_key(tmp_path_factory.mktemp("iam"))
+def stack(emulator_env: dict[str, str], dev_key: tuple[Path, Path]) -> Iterator[Stack]:
+    key_file, jwks = dev_key
     registry_port = free_port()
     partial = Stack(
         gateway="",

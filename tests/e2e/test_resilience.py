@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from agora_common.settings import LOCAL_DEV_ISSUER
-from tests.e2e.conftest import Stack, unique_name
+from agora_devstack.fleet import LocalPaths, service_env
+from tests.e2e.conftest import PROJECT, Stack, unique_name
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
@@ -145,19 +144,9 @@ def test_a_hung_registry_gets_504_at_the_route_timeout(stack: Stack) -> None:
     """A real registry process, stopped with SIGSTOP: it accepts connections, never answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    prefix = "AGORA_REGISTRY_"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        f"{prefix}ENV": "local",
-        f"{prefix}PROJECT_ID": "demo-agora-test",
-        f"{prefix}IAM_DEV_KEY_FILE": str(stack.key_file),
-        f"{prefix}IAM_JWKS_URL": stack.jwks_file.as_uri(),
-        f"{prefix}IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
-        f"{prefix}IAM_AUDIENCES": json.dumps([url]),
-        f"{prefix}REDIS_URL": stack.emulator_env["REDIS_URL"],
-        "FIRESTORE_EMULATOR_HOST": stack.emulator_env["FIRESTORE_EMULATOR_HOST"],
-    }
+    paths = LocalPaths(stack.key_file, stack.jwks_file)
+    own = service_env("registry", {"registry": port}, paths, stack.emulator_env, project_id=PROJECT)
+    env = {**os.environ, **own}
     process = subprocess.Popen(
         [sys.executable, "-m", "agora_registry"],
         env=env,

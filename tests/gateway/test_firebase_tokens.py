@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import jwt
@@ -12,7 +13,7 @@ import pytest
 from agora_common.errors import Unauthenticated
 from agora_common.firebase import FirebaseTokenVerifier, token_verifier_for
 from agora_gateway.settings import GatewaySettings
-from tests.support.factories import local_settings_kwargs, make_dev_key
+from tests.support.factories import local_settings_kwargs
 from tests.support.firebase import AuthEmulator
 
 pytestmark = pytest.mark.integration
@@ -26,12 +27,11 @@ def emulator(emulator_env: dict[str, str]) -> AuthEmulator:
 
 @pytest.fixture
 async def verifier(
-    emulator_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    emulator_env: dict[str, str], dev_key: tuple[Path, Path]
 ) -> AsyncIterator[FirebaseTokenVerifier]:
-    key = make_dev_key(tmp_path_factory.mktemp("iam"))
     settings = GatewaySettings(
         **local_settings_kwargs(
-            *key,
+            *dev_key,
             "http://127.0.0.1:1",
             firebase_auth_emulator_host=emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
         )

@@ -20,7 +20,7 @@ from agora_common.models import CallerKind, UserIdentity
 from agora_registry.app import create_app
 from agora_registry.repository import AgentRepository
 from agora_registry.settings import RegistrySettings
-from tests.support.factories import card, local_settings_kwargs, make_dev_key, signer_for
+from tests.support.factories import card, local_settings_kwargs, signer_for
 from tests.support.servers import free_port, serving
 
 ANONYMOUS = UserIdentity()
@@ -113,11 +113,6 @@ def registry_settings(
         **overrides,
     }
     return RegistrySettings(**local_settings_kwargs(*dev_key, url, **kwargs))
-
-
-@pytest.fixture(scope="module")
-def dev_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_dev_key(tmp_path_factory.mktemp("iam"))
 
 
 @pytest.fixture(scope="module")

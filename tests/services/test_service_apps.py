@@ -11,13 +11,8 @@ import pytest
 
 from agora_common.settings import ServiceSettings
 from agora_devstack.fleet import SERVICES
-from tests.support.factories import local_settings_kwargs, make_dev_key
+from tests.support.factories import local_settings_kwargs
 from tests.support.servers import free_port, serving
-
-
-@pytest.fixture(scope="module")
-def dev_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_dev_key(tmp_path_factory.mktemp("iam"))
 
 
 def _serve(name: str, dev_key: tuple[Path, Path], **overrides: object):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from agora_common.iam.tokens import DevSigner, generate_dev_key
-from agora_common.settings import LOCAL_DEV_ISSUER, Environment
+from agora_common.settings import LOCAL_DEV_ISSUER, Environment, service_account_email
 
 
 def make_dev_key(directory: Path) -> tuple[Path, Path]:
@@ -36,7 +36,7 @@ def local_settings_kwargs(
 
 def signer_for(key_file: Path, service: str, project_id: str = "demo-agora-test") -> DevSigner:
     """A dev signer that speaks as `service`."""
-    email = f"agora-{service}@{project_id}.iam.gserviceaccount.com"
+    email = service_account_email(service, project_id)
     return DevSigner(key_file.read_bytes(), email=email, environment=Environment.LOCAL)
 
 

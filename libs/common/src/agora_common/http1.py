@@ -236,7 +236,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self, connection: _Connection, request: httpx.Request
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
         head = connection.start()
-        chunked = await self._write_request(connection, request)
+        chunked = self._write_request(connection, request)
         if chunked is not None:
             async for chunk in chunked:
                 if chunk:
@@ -244,7 +244,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             connection.write(b"0\r\n\r\n")
         return await head
 
-    async def _write_request(
+    def _write_request(
         self, connection: _Connection, request: httpx.Request
     ) -> AsyncIterator[bytes] | None:
         """Write the head (and an in-memory body); return a stream to send chunked.

@@ -89,7 +89,7 @@ class GatewayASGI:
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
         proxy: Proxy = self.fastapi.state.proxy
-        await proxy(scope, receive, send, scope["path"][len(PREFIX) - 1 :])
+        await proxy(scope, receive, send)
 
 
 def with_cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:

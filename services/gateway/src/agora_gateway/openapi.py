@@ -9,6 +9,8 @@ import re
 import time
 from typing import Any
 
+import httpx
+
 from agora_common.errors import AgoraError
 from agora_common.iam.client import ServiceClient
 from agora_gateway.routing import INTERNAL_PREFIXES, ROUTES, Route
@@ -121,6 +123,6 @@ class OpenApiComposer:
             response.raise_for_status()
             doc: dict[str, Any] = json.loads(response.content)
             return doc
-        except (AgoraError, ValueError, Exception) as exc:  # a missing service leaves a gap
+        except (AgoraError, httpx.HTTPError, ValueError) as exc:  # a missing service: a gap
             log.warning("no OpenAPI document", extra={"service": service, "error": repr(exc)})
             return None

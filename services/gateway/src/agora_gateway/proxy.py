@@ -52,6 +52,9 @@ class Caller:
     rate_key: str
 
 
+API_PREFIX = "/api/v1"
+
+
 class Proxy:
     def __init__(
         self,
@@ -84,18 +87,18 @@ class Proxy:
             for name in self.service_urls
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
-        """Serve one public request; `path` is the part after /api/v1."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one public request under /api/v1."""
         try:
-            await self._handle(scope, receive, send, path)
+            await self._handle(scope, receive, send)
         except AgoraError as error:
             await error_response(error)(scope, receive, send)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
-        raw_path: bytes | None = scope.get("raw_path")
-        if raw_path is not None:  # match and forward the path still percent-encoded
-            path = raw_path.decode("latin-1").partition("?")[0][len("/api/v1") :]
+        # Matched and forwarded still percent-encoded, exactly as the client sent it.
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1").partition("?")[0][len(API_PREFIX) :]
         found = self.router.match(method, path)
         if found is None:
             raise NotFound()

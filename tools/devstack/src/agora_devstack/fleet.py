@@ -66,24 +66,32 @@ def service_env(
     ports: Mapping[str, int],
     paths: LocalPaths,
     emulator_env: Mapping[str, str],
+    *,
+    project_id: str = PROJECT_ID,
+    overrides: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Environment of one service in local mode, under its own prefix."""
+    """Environment of one service in local mode, under its own prefix.
+
+    `ports` names the services that run: each is given the URLs of the running services that
+    allow it to call them. `overrides` are further settings, unprefixed (e.g. LOG_LEVEL).
+    """
     prefix = f"AGORA_{name.upper()}_"
     own_url = f"http://{HOST}:{ports[name]}"
     settings = {
         "ENV": "local",
-        "PROJECT_ID": PROJECT_ID,
+        "PROJECT_ID": project_id,
         "IAM_DEV_KEY_FILE": str(paths.key_file),
         "IAM_JWKS_URL": paths.jwks_file.as_uri(),
         "IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
         "IAM_AUDIENCES": json.dumps([own_url, f"http://localhost:{ports[name]}"]),
         "SERVICE_URLS": json.dumps(
-            {peer: f"http://{HOST}:{ports[peer]}" for peer in peers_of(name)}
+            {peer: f"http://{HOST}:{ports[peer]}" for peer in peers_of(name) if peer in ports}
         ),
         "REDIS_URL": emulator_env["REDIS_URL"],
     }
     if name == "gateway":
         settings["TRUSTED_PROXY_HOPS"] = "0"  # nothing in front of it locally: use the peer
+    settings.update(overrides or {})
     env = {f"{prefix}{key}": value for key, value in settings.items()}
     env["PORT"] = str(ports[name])
     env.update(emulator_env)
