@@ -193,3 +193,38 @@ async def test_internal_status_route_by_caller(
         stored = await registry.repo.get(agent_id)
         assert stored is not None
         assert stored.status == "pending-vetting"
+
+
+@pytest.mark.parametrize(
+    ("service", "expected", "code"),
+    [
+        ("auth", 200, None),
+        ("executor", 200, None),
+        ("vetting", 200, None),
+        ("gateway", 403, "CALLER_NOT_ALLOWED"),
+        ("tool", 403, "CALLER_NOT_ALLOWED"),
+        (None, 401, "UNAUTHENTICATED"),
+    ],
+)
+async def test_internal_read_route_by_caller(
+    registry: Registry, service: str | None, expected: int, code: str | None
+) -> None:
+    owner = user()
+    agent_id = await _agent(registry, owner, "pending-vetting")
+    response = await registry.call("GET", f"/internal/agents/{agent_id}", None, service=service)
+    assert response.status_code == expected, response.text
+    if code is None:
+        body = response.json()
+        assert (body["id"], body["owner_uid"], body["status"]) == (
+            agent_id,
+            owner.uid,
+            "pending-vetting",
+        )
+    else:
+        assert response.json()["error"]["code"] == code
+
+
+async def test_internal_read_of_a_missing_agent_is_404(registry: Registry) -> None:
+    response = await registry.call("GET", "/internal/agents/no-such-agent", None, service="auth")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "AGENT_NOT_FOUND"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -73,3 +74,32 @@ async def signed_in_user(user: Annotated[UserIdentity, Depends(end_user)]) -> Us
 
 EndUser = Annotated[UserIdentity, Depends(end_user)]
 SignedInUser = Annotated[UserIdentity, Depends(signed_in_user)]
+
+
+async def admin_user(user: Annotated[UserIdentity, Depends(signed_in_user)]) -> UserIdentity:
+    """A signed-in admin (custom claim `admin: true`); anyone else signed in gets 403."""
+    if not user.admin or user.kind is not CallerKind.USER:
+        raise Forbidden("This route is for admins", code="ADMIN_REQUIRED")
+    return user
+
+
+AdminUser = Annotated[UserIdentity, Depends(admin_user)]
+
+
+def services_only(*names: str) -> Callable[..., Awaitable[str]]:
+    """A dependency admitting only the named services (by identity); it yields the name.
+
+    The service-wide allowlist decides who may call a service at all; this narrows one route.
+    """
+
+    async def calling_service(request: Request, caller: ServiceCaller) -> str:
+        settings: ServiceSettings = request.app.state.settings
+        for name in names:
+            if caller.email == service_account_email(name, settings.project_id):
+                return name
+        raise Forbidden(
+            f"Only the {' or '.join(names)} service may call this route",
+            code="CALLER_NOT_ALLOWED",
+        )
+
+    return calling_service

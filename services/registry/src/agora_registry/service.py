@@ -118,6 +118,13 @@ class RegistryService:
     async def get(self, user: UserIdentity, agent_id: str) -> AgentView:
         return agent_view(user, await self._visible(user, agent_id))
 
+    async def get_for_service(self, agent_id: str) -> AgentView:
+        """Any agent with its owner fields, for the platform's own services."""
+        record = await self._repo.get(agent_id)
+        if record is None:
+            raise AgentNotFound()
+        return full_view(record)
+
     async def manifest(self, user: UserIdentity, agent_id: str) -> Manifest:
         """The card as registered, its strong ETag, and whether shared caches may keep it."""
         record = await self._visible(user, agent_id)

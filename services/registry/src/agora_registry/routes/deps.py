@@ -6,9 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from agora_common.errors import Forbidden
-from agora_common.iam.verifier import ServiceCaller
-from agora_common.settings import service_account_email
+from agora_common.identity import services_only
 from agora_registry.search import SearchService
 from agora_registry.service import RegistryService
 from agora_registry.settings import RegistrySettings
@@ -24,18 +22,8 @@ def _search(request: Request) -> SearchService:
     return service
 
 
-async def _status_changer(request: Request, caller: ServiceCaller) -> str:
-    """The name of the calling service, when it is one that may change an agent's status."""
-    settings: RegistrySettings = request.app.state.settings
-    for name in settings.status_change_services:
-        if caller.email == service_account_email(name, settings.project_id):
-            return name
-    raise Forbidden(
-        "Only the vetting and executor services may change an agent's status",
-        code="CALLER_NOT_ALLOWED",
-    )
-
-
 Registry = Annotated[RegistryService, Depends(_registry)]
 Search = Annotated[SearchService, Depends(_search)]
-StatusChanger = Annotated[str, Depends(_status_changer)]
+# The calling service's name, when it is one that may do this.
+StatusChanger = Annotated[str, Depends(services_only(*RegistrySettings.status_change_services))]
+AgentReader = Annotated[str, Depends(services_only(*RegistrySettings.agent_reader_services))]
