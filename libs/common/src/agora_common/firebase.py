@@ -25,6 +25,7 @@ FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 )
 MAX_UID_LENGTH = 128
+MAX_EMAIL_LENGTH = 320
 MAX_TOKEN_BYTES = 16_384
 _LEEWAY_S = 5
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="agora"'}
@@ -53,6 +54,25 @@ class VerifiedToken:
 
 def _invalid(message: str, code: str = "INVALID_TOKEN") -> Unauthenticated:
     return Unauthenticated(message, code=code, headers=_CHALLENGE)
+
+
+# One fixed message per failure class: the token's content is never echoed back.
+_REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.InvalidSignatureError, "ID token has an invalid signature"),
+    (jwt.InvalidAudienceError, "ID token was issued for another project"),
+    (jwt.InvalidIssuerError, "ID token has the wrong issuer"),
+    (jwt.ImmatureSignatureError, "ID token was issued in the future"),
+    (jwt.InvalidIssuedAtError, "ID token has an invalid iat"),
+    (jwt.exceptions.InvalidSubjectError, "ID token has no valid subject"),
+    (jwt.MissingRequiredClaimError, "ID token lacks a required claim"),
+)
+
+
+def _reason(exc: jwt.InvalidTokenError) -> str:
+    for cls, message in _REASONS:
+        if isinstance(exc, cls):
+            return message
+    return "ID token is invalid"
 
 
 class FirebaseTokenVerifier:
@@ -95,6 +115,8 @@ class FirebaseTokenVerifier:
     async def verify(self, token: str, *, check_revoked: bool = False) -> VerifiedToken:
         if len(token) > MAX_TOKEN_BYTES:
             raise _invalid("ID token is too long")
+        if not token.isascii():  # a JWT is ASCII; this also makes the length cap a byte cap
+            raise _invalid("Malformed ID token")
         key = hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
         verified = self._tokens.get(key)
         if verified is None:
@@ -121,7 +143,9 @@ class FirebaseTokenVerifier:
             if header.get("alg") != "RS256":
                 raise _invalid("ID token must be RS256-signed")
             kid = header.get("kid")
-            key = await self.keys.key(kid) if isinstance(kid, str) else None
+            if not isinstance(kid, str):
+                raise _invalid("ID token has no key id")
+            key = await self.keys.key(kid)
             if key is None:
                 raise _invalid("ID token signed with an unknown key")
             algorithms = ["RS256"]
@@ -137,21 +161,27 @@ class FirebaseTokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise _invalid("ID token has expired", "TOKEN_EXPIRED") from None
-        except jwt.InvalidTokenError:
-            raise _invalid("ID token is invalid") from None
+        except jwt.InvalidTokenError as exc:
+            raise _invalid(_reason(exc)) from None
         return self._checked(claims)
 
     def _checked(self, claims: dict[str, Any]) -> VerifiedToken:
         now = time.time()
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or len(sub) > MAX_UID_LENGTH:
+        if not isinstance(sub, str) or not sub:
             raise _invalid("ID token has no valid subject")
+        if len(sub) > MAX_UID_LENGTH:
+            raise _invalid("ID token subject is too long")
+        if not isinstance(claims["iat"], int | float):  # PyJWT lets a numeric string through
+            raise _invalid("ID token has an invalid iat")
         if claims["iat"] > now + _LEEWAY_S:
             raise _invalid("ID token was issued in the future")
         auth_time = claims.get("auth_time", claims["iat"])
         if not isinstance(auth_time, int | float) or auth_time > now + _LEEWAY_S:
             raise _invalid("ID token has an invalid auth_time")
         email = claims.get("email")
+        if email is not None and (not isinstance(email, str) or len(email) > MAX_EMAIL_LENGTH):
+            raise _invalid("ID token has an invalid email")
         return VerifiedToken(
             uid=sub,
             email=email if isinstance(email, str) else None,
@@ -218,12 +248,7 @@ def token_verifier_for(
     """Google's keys in production; the Auth emulator's unsigned tokens when settings name it."""
     import firebase_admin
 
-    if settings.firebase_auth_emulator_host:
-        # firebase-admin finds the emulator only through the environment; local mode only.
-        os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.firebase_auth_emulator_host
-    name = f"agora-{settings.service_name}-{uuid.uuid4().hex}"
-    options = {"projectId": settings.project_id, "httpTimeout": settings.dependency_timeout_s * 2}
-    app = firebase_admin.initialize_app(options=options, name=name)
+    app = firebase_app_for(settings)
     keys = None if settings.firebase_auth_emulator_host else JwksCache(FIREBASE_JWKS_URL, http)
     return FirebaseTokenVerifier(
         settings.project_id,
@@ -232,3 +257,19 @@ def token_verifier_for(
         revocation_ttl_s=revocation_ttl_s,
         on_close=lambda: firebase_admin.delete_app(app),
     )
+
+
+def firebase_app_for(settings: ServiceSettings, *, http_timeout_s: float | None = None) -> Any:
+    """A firebase-admin app of its own (delete it with `firebase_admin.delete_app`).
+
+    On Cloud Run it uses the service's own credentials; locally the Auth emulator, which
+    firebase-admin finds only through the environment (settings allow that in local mode only).
+    """
+    import firebase_admin
+
+    if settings.firebase_auth_emulator_host:
+        os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.firebase_auth_emulator_host
+    name = f"agora-{settings.service_name}-{uuid.uuid4().hex}"
+    timeout = http_timeout_s or settings.dependency_timeout_s * 2
+    options = {"projectId": settings.project_id, "httpTimeout": timeout}
+    return firebase_admin.initialize_app(options=options, name=name)

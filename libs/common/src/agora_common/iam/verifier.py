@@ -65,7 +65,8 @@ class JwksCache:
                 return  # another request refreshed (or failed to) while this one waited
             try:
                 document, ttl = await self._load()
-            except (httpx.HTTPError, OSError, ValueError) as exc:
+                keys = _rsa_keys(document)
+            except (httpx.HTTPError, OSError, ValueError, TypeError, jwt.PyJWTError) as exc:
                 log.warning("could not load token keys", extra={"error": repr(exc)})
                 # Back off: without this every request with a new token would refetch in turn.
                 self._fetched_at = time.monotonic()
@@ -73,15 +74,11 @@ class JwksCache:
                 if not self._keys:
                     raise ServiceUnavailable("token keys are unavailable") from exc
                 return  # keep serving with the keys we have
-            self._keys = {
-                jwk["kid"]: jwt.PyJWK(jwk).key
-                for jwk in document.get("keys", [])
-                if jwk.get("kty") == "RSA" and "kid" in jwk
-            }
+            self._keys = keys
             self._fetched_at = time.monotonic()
             self._expires_at = self._fetched_at + ttl
 
-    async def _load(self) -> tuple[dict[str, Any], float]:
+    async def _load(self) -> tuple[Any, float]:
         parts = urlsplit(self.url)
         if parts.scheme == "file":
             text = await asyncio.to_thread(Path(url2pathname(parts.path)).read_text)
@@ -97,6 +94,17 @@ def _max_age(cache_control: str | None) -> float:
         if name.lower() == "max-age" and value.isdigit():
             return max(60.0, float(value))
     return _DEFAULT_KEYS_TTL_S
+
+
+def _rsa_keys(document: Any) -> dict[str, Any]:
+    """The RSA keys of a JWKS document by kid; anything malformed is a ValueError or TypeError."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys", []), list):
+        raise ValueError("not a JWKS document")
+    return {
+        jwk["kid"]: jwt.PyJWK(jwk).key
+        for jwk in document.get("keys", [])
+        if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str)
+    }
 
 
 class ServiceTokenVerifier:
