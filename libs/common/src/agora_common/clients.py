@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import redis.asyncio as aioredis
+from google.api_core.retry_async import AsyncRetry
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from httpx_aiohttp import AiohttpTransport
@@ -80,6 +83,18 @@ def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:
     # it from our settings instead (the channel is opened lazily) so each app's settings rule.
     db._emulator_host = settings.firestore_emulator_host
     return db
+
+
+def bounded_call(timeout_s: float) -> dict[str, Any]:
+    """Keyword arguments that bound one Firestore call, retries included, to `timeout_s`.
+
+    An outage is then a fast 503 (mapped by the shared handlers), never google-api-core's
+    default minute of retries.
+    """
+    return {
+        "timeout": timeout_s,
+        "retry": AsyncRetry(initial=0.05, maximum=0.5, timeout=timeout_s),
+    }
 
 
 async def close_firestore_client(db: firestore.AsyncClient) -> None:

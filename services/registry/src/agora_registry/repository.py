@@ -6,10 +6,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from google.api_core import exceptions as google_errors
-from google.api_core.retry_async import AsyncRetry
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from agora_common.clients import bounded_call
 from agora_common.models import AgentStatus
 from agora_registry.records import (
     AgentRecord,
@@ -80,12 +80,7 @@ class AgentRepository:
 
     def __init__(self, db: firestore.AsyncClient, *, timeout_s: float = 2.0) -> None:
         self._db = db
-        # Every call is bounded: an outage is a fast 503 (mapped by the shared handlers), never
-        # google-api-core's default minute of retries.
-        self._call = {
-            "timeout": timeout_s,
-            "retry": AsyncRetry(initial=0.05, maximum=0.5, timeout=timeout_s),
-        }
+        self._call = bounded_call(timeout_s)
         self._agents = db.collection(AGENTS)
         self._queue = db.collection(VETTING_QUEUE)
         self._keys = db.collection(IDEMPOTENCY_KEYS)

@@ -51,7 +51,7 @@ class AgentStatus(StrEnum):
     REJECTED = "rejected"
 
 
-def _plain_text(value: str) -> str:
+def plain_text(value: str) -> str:
     """Free text: no control characters (tabs and newlines aside), bidi controls or surrogates."""
     for ch in value:
         category = unicodedata.category(ch)
@@ -112,7 +112,7 @@ class ToolSpec(_Strict):
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     description: Annotated[
-        str, Field(min_length=1, max_length=MAX_TOOL_DESCRIPTION_CHARS), AfterValidator(_plain_text)
+        str, Field(min_length=1, max_length=MAX_TOOL_DESCRIPTION_CHARS), AfterValidator(plain_text)
     ]
     # Checked against the JSON Schema metaschema by the registry (jsonschema is its dependency).
     input_schema: dict[str, Any]
@@ -156,7 +156,7 @@ class Deployment(_Strict):
 class Provider(_Strict):
     """Who publishes the agent (A2A `provider`)."""
 
-    organization: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_text)]
+    organization: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(plain_text)]
     url: WebUrl | None = None
 
 
@@ -173,7 +173,7 @@ class AgentCard(_Strict):
 
     name: DisplayName
     description: Annotated[
-        str, Field(min_length=1, max_length=MAX_DESCRIPTION_CHARS), AfterValidator(_plain_text)
+        str, Field(min_length=1, max_length=MAX_DESCRIPTION_CHARS), AfterValidator(plain_text)
     ]
     version: Annotated[str, Field(min_length=1, max_length=64)]
     tools: Annotated[list[ToolSpec], Field(min_length=1, max_length=MAX_TOOLS)]
@@ -288,6 +288,6 @@ class StatusChange(_Strict):
     """A status change asked by the vetting or executor service."""
 
     status: AgentStatus
-    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(plain_text)]
     # The admin or user behind the change, when there is one (e.g. the admin who approved).
     actor_uid: Annotated[str, Field(min_length=1, max_length=128)] | None = None
