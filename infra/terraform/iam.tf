@@ -36,3 +36,12 @@ resource "google_service_account_iam_member" "executor_acts_as_agent_runtime" {
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.service["executor"].email}"
 }
+
+# The auth service mints Firebase custom tokens for agents. On Cloud Run there
+# is no private key to sign them with, so firebase-admin signs through IAM
+# signBlob as the service's own account: token creator on itself, nothing more.
+resource "google_service_account_iam_member" "auth_signs_custom_tokens" {
+  service_account_id = google_service_account.service["auth"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.service["auth"].email}"
+}

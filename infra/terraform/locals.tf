@@ -35,7 +35,9 @@ locals {
       max    = 5
       public = false
       redis  = false
-      roles  = ["roles/datastore.user"] # + encrypter/decrypter on the api-keys key (kms.tf)
+      # Firebase Auth admin: custom claims (the admin role), user lists, custom tokens.
+      # + encrypter/decrypter on the api-keys key (kms.tf), token creator on itself (iam.tf).
+      roles = ["roles/datastore.user", "roles/firebaseauth.admin"]
       env = {
         KMS_KEY = google_kms_crypto_key.api_keys.id
       }

@@ -431,7 +431,8 @@ def test_project_roles_are_least_privilege() -> None:
         assert FIRESTORE_ROLE in roles[name], name
     assert roles["analytics"] == {FIRESTORE_ROLE, "roles/bigquery.jobUser"}
     assert roles["executor"] == {FIRESTORE_ROLE, "roles/run.admin"}
-    for name in ("registry", "auth", "tool", "vetting"):
+    assert roles["auth"] == {FIRESTORE_ROLE, "roles/firebaseauth.admin"}
+    for name in ("registry", "tool", "vetting"):
         assert roles[name] == {FIRESTORE_ROLE}, name
 
     primitive = {"roles/owner", "roles/editor", "roles/viewer"}
@@ -479,6 +480,15 @@ def test_resource_scoped_grants() -> None:
         ("${google_service_account.agent_runtime.name}", _member_of("executor")),
         ("${google_service_account.tasks_invoker.name}", _member_of("vetting")),
     }
+
+
+def test_auth_signs_custom_tokens_as_itself_only() -> None:
+    grant = config().resource("google_service_account_iam_member", "auth_signs_custom_tokens")
+    assert grant["service_account_id"] == '${google_service_account.service["auth"].name}'
+    assert (grant["role"], grant["member"]) == (
+        "roles/iam.serviceAccountTokenCreator",
+        _member_of("auth"),
+    )
 
 
 def test_agent_runtime_account_has_no_roles() -> None:
