@@ -72,3 +72,30 @@ def test_only_search_and_reads_of_agents_are_anonymous() -> None:
         ("GET", "/agents/{agent_id}"),
         ("GET", "/agents/{agent_id}/manifest"),
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "agents"),
+    [
+        ("GET", "/registry/search", True),
+        ("GET", "/agents/ab12", True),
+        ("GET", "/agents/ab12/manifest", True),
+        ("GET", "/agents/ab12/health", True),
+        ("POST", "/agents/execute", True),
+        ("POST", "/auth/token/verify", True),
+        ("POST", "/agents/register", False),
+        ("PATCH", "/agents/ab12", False),
+        ("DELETE", "/agents/ab12", False),
+        ("POST", "/auth/token/custom", False),
+        ("GET", "/auth/user/profile", False),
+        ("GET", "/auth/user/api-keys", False),
+        ("GET", "/auth/admin/users", False),
+        ("GET", "/tools/catalog", False),
+        ("GET", "/analytics/costs", False),
+        ("GET", "/vetting/queue", False),
+    ],
+)
+def test_agents_reach_only_what_an_agent_needs(method: str, path: str, agents: bool) -> None:
+    found = ROUTER.match(method, path)
+    assert isinstance(found, Match)
+    assert found.route.agents is agents

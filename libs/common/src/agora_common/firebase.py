@@ -79,8 +79,8 @@ class FirebaseTokenVerifier:
     """Verifies ID tokens once, then serves them from a bounded cache until they expire.
 
     Revocation (and a disabled account) needs a user lookup at the Auth backend; callers ask for
-    it where it matters (the gateway: on writes), and one lookup per user is reused for
-    `revocation_ttl_s`, so a revoked token can still write for at most that long.
+    it where it matters (the gateway: on writes and admin calls), and one lookup per user is
+    reused for `revocation_ttl_s`, so a revoked token keeps working there for at most that long.
     """
 
     def __init__(
@@ -123,7 +123,7 @@ class FirebaseTokenVerifier:
             verified = await self._verify(token)
             self._tokens.put(key, verified, verified.expires_at)
         if check_revoked:
-            await self._check_not_revoked(verified)
+            await self.ensure_not_revoked(verified)
         return verified
 
     async def _verify(self, token: str) -> VerifiedToken:
@@ -190,7 +190,9 @@ class FirebaseTokenVerifier:
             auth_time=float(auth_time),
         )
 
-    async def _check_not_revoked(self, token: VerifiedToken) -> None:
+    async def ensure_not_revoked(self, token: VerifiedToken) -> None:
+        """401 when the user is disabled or the token predates a revocation (one lookup per
+        user per `revocation_ttl_s`)."""
         if self.lookup is None:
             raise RuntimeError("revocation checks need a user lookup")
         status = self._statuses.get(token.uid)

@@ -18,6 +18,7 @@ from agora_common.breaker import CircuitBreaker
 from agora_common.errors import (
     AgoraError,
     BadGateway,
+    Forbidden,
     GatewayTimeout,
     MethodNotAllowed,
     NotFound,
@@ -30,7 +31,7 @@ from agora_common.errors import (
 from agora_common.firebase import FirebaseTokenVerifier
 from agora_common.iam.client import ServiceAuth
 from agora_common.identity import identity_headers
-from agora_common.models.identity import UserIdentity
+from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.tracing import outgoing_trace_headers
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
@@ -122,8 +123,15 @@ class Proxy:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization must be a Bearer Firebase ID token")
-        verified = await self.tokens.verify(token.strip(), check_revoked=method not in SAFE_METHODS)
-        return Caller(verified.identity(), f"uid:{verified.uid}")
+        verified = await self.tokens.verify(token.strip())
+        if method not in SAFE_METHODS or verified.admin:
+            # Writes, and everything an admin does: a revoked admin must not keep reading
+            # admin views until the old token expires.
+            await self.tokens.ensure_not_revoked(verified)
+        user = verified.identity()
+        if user.kind is CallerKind.AGENT and not found.route.agents:
+            raise Forbidden("Agents cannot use this route", code="AGENT_NOT_ALLOWED")
+        return Caller(user, f"uid:{verified.uid}")
 
     def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
         """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""

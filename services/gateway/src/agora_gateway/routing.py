@@ -18,6 +18,7 @@ class Route:
     upstream: str  # path on the service, with the same {name} segments
     group: str  # rate-limit and timeout group
     anonymous: bool = False  # may be called without a token
+    agents: bool = False  # may be called by an agent signed in with its custom token
 
     def compile(self) -> re.Pattern[str]:
         regex = self.pattern.replace("{path}", "(?P<path>[^?#]+)")
@@ -31,11 +32,13 @@ def _r(methods: str, pattern: str, service: str, upstream: str, group: str, **kw
 
 ANY = "GET POST PUT PATCH DELETE"
 
+# An agent (role "agent" in its token) reaches only what an agent needs: finding and reading
+# agents, executing tools, and checking its own token. Everything else answers it 403.
 ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/agents/register", "registry", "/register", "write"),
-    _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True),
-    _r("POST", "/agents/execute", "executor", "/execute", "execute"),
-    _r("GET", "/agents/{agent_id}/health", "executor", "/health/{agent_id}", "read"),
+    _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True, agents=True),
+    _r("POST", "/agents/execute", "executor", "/execute", "execute", agents=True),
+    _r("GET", "/agents/{agent_id}/health", "executor", "/health/{agent_id}", "read", agents=True),
     _r(
         "GET",
         "/agents/{agent_id}/manifest",
@@ -43,9 +46,11 @@ ROUTES: Final[tuple[Route, ...]] = (
         "/{agent_id}/manifest",
         "read",
         anonymous=True,
+        agents=True,
     ),
-    _r("GET", "/agents/{agent_id}", "registry", "/{agent_id}", "read", anonymous=True),
+    _r("GET", "/agents/{agent_id}", "registry", "/{agent_id}", "read", anonymous=True, agents=True),
     _r("PATCH DELETE", "/agents/{agent_id}", "registry", "/{agent_id}", "write"),
+    _r("POST", "/auth/token/verify", "auth", "/token/verify", "auth", agents=True),
     _r(ANY, "/auth/{path}", "auth", "/{path}", "auth"),
     _r(ANY, "/tools/{path}", "tool", "/{path}", "write"),
     _r(ANY, "/analytics/{path}", "analytics", "/{path}", "read"),
