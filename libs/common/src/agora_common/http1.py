@@ -13,7 +13,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httptools
@@ -192,7 +192,11 @@ class Http1Transport(httpx.AsyncBaseTransport):
         max_idle_per_host: int = 100,
         connect_timeout_s: float = 2.0,
         ssl_context: ssl.SSLContext | None = None,
+        resolve: Callable[[str, int], Awaitable[list[str]]] | None = None,
     ) -> None:
+        # With `resolve` (e.g. EgressGuard.addresses), connections go only to the addresses it
+        # returns, with TLS still verified for the URL's host name.
+        self.resolve = resolve
         self.max_idle_per_host = max_idle_per_host
         self.connect_timeout_s = connect_timeout_s
         self.ssl_context = ssl_context or ssl.create_default_context()
@@ -274,15 +278,22 @@ class Http1Transport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         timeout = request.extensions.get("timeout", {}).get("connect", self.connect_timeout_s)
         tls = self.ssl_context if scheme == "https" else None
+        targets = [host] if self.resolve is None else await self.resolve(host, port)
         try:
             async with asyncio.timeout(timeout):
-                _, protocol = await loop.create_connection(
-                    lambda: _Connection(key, self._forget),
-                    host,
-                    port,
-                    ssl=tls,
-                    server_hostname=host if tls else None,
-                )
+                for index, target in enumerate(targets):
+                    try:
+                        _, protocol = await loop.create_connection(
+                            lambda: _Connection(key, self._forget),
+                            target,
+                            port,
+                            ssl=tls,
+                            server_hostname=host if tls else None,
+                        )
+                        break
+                    except OSError:
+                        if index == len(targets) - 1:
+                            raise
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"connect to {host}:{port} timed out") from exc
         except OSError as exc:
