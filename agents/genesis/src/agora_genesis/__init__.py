@@ -1,0 +1,1 @@
+"""Genesis: general text tools served as an Agora agent."""

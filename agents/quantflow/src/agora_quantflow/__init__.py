@@ -1,0 +1,1 @@
+"""QuantFlow: quantitative finance tools served as an Agora agent."""
