@@ -1,0 +1,198 @@
+"""Agents as local processes on loopback ports, for development without Cloud Run.
+
+An agent is a directory directly under the configured agents root (`agents/quantflow`), run as
+`python -m agora_<dirname>` with a minimal environment. Each runs in its own process group, under
+an orphan guard (see orphan_guard.py) so that it dies with the executor even if the executor is
+killed without a chance to stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from agora_executor.runtime import orphan_guard
+from agora_executor.runtime.agent_process import AgentProcess, free_port
+from agora_executor.runtime.base import (
+    DeployFailed,
+    Deployment,
+    DeploySpec,
+    scrub,
+    service_name,
+)
+
+log = logging.getLogger("agora.executor.runtime")
+
+RUNTIME_NAME = "local"
+_MODULE = re.compile(r"^agora_[a-z][a-z0-9_]*$")
+# What an agent inherits from the executor's environment; everything else is left behind.
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+
+
+def default_guard() -> str:
+    """The kernel's parent-death signal where there is one (Linux), a watchdog elsewhere."""
+    return "pdeathsig" if sys.platform == "linux" else "watchdog"
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """Where agents may come from, where their logs go, and how long they get to start."""
+
+    agents_root: Path
+    log_dir: Path
+    # Relative sources ("agents/quantflow") are relative to this; default: the root's parent.
+    base_dir: Path | None = None
+    host: str = "127.0.0.1"
+    start_timeout_s: float = 30.0
+    health_timeout_s: float = 2.0
+    grace_s: float = 5.0
+    # Extra import roots for agents, before the agent's own `src/` (tests use it).
+    python_path: tuple[Path, ...] = ()
+    guard: str = default_guard()
+
+
+class LocalRuntime:
+    """Starts, replaces and stops agent processes; `aclose` stops them all."""
+
+    def __init__(self, config: LocalConfig, http: httpx.AsyncClient) -> None:
+        if config.guard not in orphan_guard.MODES:
+            raise ValueError(f"unknown guard {config.guard!r}")
+        self.config = config
+        self.http = http
+        self._agents: dict[str, AgentProcess] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def pid_of(self, hash_id: str) -> int | None:
+        """The running agent's process id (also its process group), if any."""
+        agent = self._agents.get(service_name(hash_id))
+        return agent.pid if agent else None
+
+    async def deploy(self, spec: DeploySpec) -> Deployment:
+        """(Re)start the agent on a free port and wait until its /health answers 200."""
+        directory = self._resolve(spec.source)
+        module = _module_for(directory)
+        name = service_name(spec.hash_id)
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            await self._stop(name)
+            port = free_port(self.config.host)
+            url = f"http://{self.config.host}:{port}"
+            guard = [sys.executable, "-m", orphan_guard.__name__, str(os.getpid())]
+            argv = [*guard, self.config.guard, module]
+            env = self._env(directory, module, spec, port, url)
+            log_path = self.config.log_dir / f"{name}.log"
+            try:
+                agent = AgentProcess.start(argv, env=env, cwd=directory, log_path=log_path)
+            except OSError as exc:
+                raise DeployFailed(f"Agent {directory.name} could not be started") from exc
+            self._agents[name] = agent
+            try:
+                await self._wait_healthy(agent, url, directory.name, list(spec.env.values()))
+            except BaseException:
+                await self._stop(name)
+                raise
+        extra = {"agent_id": spec.agent_id, "url": url, "pid": agent.pid}
+        log.info("deployed local agent", extra=extra)
+        return Deployment(spec.agent_id, url, RUNTIME_NAME, None)
+
+    async def undeploy(self, agent_id: str, hash_id: str) -> None:
+        """Stop the agent's process; one not running is fine."""
+        name = service_name(hash_id)
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            await self._stop(name)
+        log.info("undeployed local agent", extra={"agent_id": agent_id})
+
+    async def aclose(self) -> None:
+        """Stop every agent (their grace periods overlap)."""
+        await asyncio.gather(*(self._stop(name) for name in list(self._agents)))
+
+    async def _stop(self, name: str) -> None:
+        agent = self._agents.pop(name, None)
+        if agent is not None:
+            await agent.stop(self.config.grace_s)
+
+    def _resolve(self, source: str | None) -> Path:
+        """The agent's directory: an existing directory directly under the agents root."""
+        if not source:
+            raise DeployFailed("The agent has no local source to run")
+        root = self.config.agents_root.resolve()
+        base = self.config.base_dir or root.parent
+        path = Path(source) if Path(source).is_absolute() else base / source
+        try:
+            directory = path.resolve(strict=True)  # follows symlinks, removes `..`
+        except (OSError, RuntimeError):
+            raise DeployFailed(f"No agent directory at {source!r}") from None
+        if directory.parent != root or not directory.is_dir():
+            raise DeployFailed(f"{source!r} is not a directory directly under the agents root")
+        return directory
+
+    def _env(
+        self, directory: Path, module: str, spec: DeploySpec, port: int, url: str
+    ) -> dict[str, str]:
+        """A minimal base, the agent's own env, then what the runtime decides (port, URL)."""
+        env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
+        env.setdefault("PATH", os.defpath)
+        env["PYTHONUNBUFFERED"] = "1"  # its log must be current when a failure shows its tail
+        if sys.prefix != sys.base_prefix:  # informational: the venv's interpreter finds its own
+            env["VIRTUAL_ENV"] = sys.prefix
+        roots = [*self.config.python_path, *_import_roots(directory, module)]
+        if roots:
+            env["PYTHONPATH"] = os.pathsep.join(str(root) for root in roots)
+        env.update(spec.env)
+        env["PORT"] = str(port)
+        env["AGORA_AGENT_PUBLIC_URL"] = url
+        return env
+
+    async def _wait_healthy(
+        self, agent: AgentProcess, url: str, label: str, secrets: Collection[str]
+    ) -> None:
+        """Poll GET /health until 200; fail fast if the process exits, or at the deadline."""
+        deadline = time.monotonic() + self.config.start_timeout_s
+        delay = 0.05
+        while True:
+            code = agent.exit_code()
+            if code is not None:
+                raise self._failed(agent, label, f"exited with code {code}", secrets)
+            try:
+                response = await self.http.get(
+                    f"{url}/health", timeout=self.config.health_timeout_s
+                )
+                if response.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass  # not listening yet
+            if time.monotonic() >= deadline:
+                limit = self.config.start_timeout_s
+                raise self._failed(agent, label, f"was not healthy within {limit:g} s", secrets)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    @staticmethod
+    def _failed(
+        agent: AgentProcess, label: str, what: str, secrets: Collection[str]
+    ) -> DeployFailed:
+        """DeployFailed with the tail of this run's log, every env value scrubbed."""
+        tail = scrub(agent.log_tail(), secrets)
+        message = f"Agent {label} {what}"
+        return DeployFailed(f"{message}; last lines of its log:\n{tail}" if tail else message)
+
+
+def _module_for(directory: Path) -> str:
+    """`agents/quant-flow` runs as `agora_quant_flow`."""
+    module = "agora_" + directory.name.replace("-", "_")
+    if not _MODULE.fullmatch(module):
+        raise DeployFailed(f"{directory.name!r} is not a valid agent directory name")
+    return module
+
+
+def _import_roots(directory: Path, module: str) -> list[Path]:
+    """Where the agent's package lives when it is not installed: `src/` or the directory itself."""
+    return [root for root in (directory / "src", directory) if (root / module).is_dir()][:1]
