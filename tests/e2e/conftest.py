@@ -12,6 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from agora_auth.app import create_app as create_auth
+from agora_auth.settings import AuthSettings
+from agora_common.identity import identity_headers
+from agora_common.models import UserIdentity
 from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
 from agora_registry.app import create_app as create_registry
@@ -32,6 +36,8 @@ class Stack:
     jwks_file: Path
     emulator_env: dict[str, str]
     auth: AuthEmulator
+    auth_service: str
+    state_dir: Path
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
@@ -53,10 +59,12 @@ class Stack:
             self.key_file,
             self.jwks_file,
             f"http://127.0.0.1:{port}",
-            service_urls={"registry": self.registry},
+            service_urls={"registry": self.registry, "auth": self.auth_service},
             firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
             redis_url=self.emulator_env["REDIS_URL"],
             trusted_proxy_hops=0,
+            # Revocation seen at once, so tests can take a role away and watch it go.
+            revocation_ttl_s=0,
             port=port,
         )
         kwargs.update(overrides)
@@ -80,9 +88,38 @@ class Stack:
     def serve_registry(self) -> AbstractContextManager[str]:
         return serving(create_registry(self.registry_settings()), self.registry_port)
 
+    def auth_settings(self) -> AuthSettings:
+        return AuthSettings(
+            **local_settings_kwargs(
+                self.key_file,
+                self.jwks_file,
+                self.auth_service,
+                firestore_emulator_host=self.emulator_env["FIRESTORE_EMULATOR_HOST"],
+                firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
+                service_urls={"registry": self.registry},
+                kek_file=self.state_dir / "kek.json",
+            )
+        )
+
+    def serve_auth(self) -> AbstractContextManager[str]:
+        settings = self.auth_settings()
+        return serving(create_auth(settings), int(self.auth_service.rsplit(":", 1)[1]))
+
+    def as_service(
+        self, service: str, base: str, user: UserIdentity | None = None
+    ) -> dict[str, str]:
+        """Headers of a direct call to a service at `base`: a token for `service`, and identity
+        headers when a user is given (honoured only from the gateway)."""
+        token = signer_for(self.key_file, service, PROJECT).sign(base)
+        return {"authorization": f"Bearer {token}"} | (identity_headers(user) if user else {})
+
 
 @pytest.fixture(scope="package")
-def stack(emulator_env: dict[str, str], dev_key: tuple[Path, Path]) -> Iterator[Stack]:
+def stack(
+    emulator_env: dict[str, str],
+    dev_key: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
     key_file, jwks = dev_key
     registry_port = free_port()
     partial = Stack(
@@ -93,8 +130,10 @@ def stack(emulator_env: dict[str, str], dev_key: tuple[Path, Path]) -> Iterator[
         jwks_file=jwks,
         emulator_env=emulator_env,
         auth=AuthEmulator(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT),
+        auth_service=f"http://127.0.0.1:{free_port()}",
+        state_dir=tmp_path_factory.mktemp("auth-state"),
     )
-    with partial.serve_registry(), partial.serve_gateway() as gateway:
+    with partial.serve_registry(), partial.serve_auth(), partial.serve_gateway() as gateway:
         partial.gateway = gateway
         yield partial
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import firebase_admin
 import httpx
+import jwt
 from firebase_admin import auth
 
 PASSWORD = "correct-horse-battery"
@@ -54,6 +55,13 @@ class AuthEmulator:
         body = {"email": email, "password": PASSWORD, "returnSecureToken": True}
         result = self._post("signInWithPassword", body)
         return EmulatorUser(result["localId"], email, result["idToken"])
+
+    def sign_in_with_custom_token(self, custom_token: str) -> EmulatorUser:
+        """What an agent does with the custom token the auth service gave its owner."""
+        body = {"token": custom_token, "returnSecureToken": True}
+        result = self._post("signInWithCustomToken", body)
+        claims = jwt.decode(result["idToken"], options={"verify_signature": False})
+        return EmulatorUser(claims["sub"], claims.get("email", ""), result["idToken"])
 
     def revoke(self, uid: str) -> None:
         auth.revoke_refresh_tokens(uid, app=self.app)

@@ -72,8 +72,16 @@ async def signed_in_user(user: Annotated[UserIdentity, Depends(end_user)]) -> Us
     return user
 
 
+async def human_user(user: Annotated[UserIdentity, Depends(signed_in_user)]) -> UserIdentity:
+    """A signed-in person: callers signed in as an agent get 403 USER_REQUIRED."""
+    if user.kind is not CallerKind.USER or user.uid is None:
+        raise Forbidden("Only a signed-in user (not an agent) can do this", code="USER_REQUIRED")
+    return user
+
+
 EndUser = Annotated[UserIdentity, Depends(end_user)]
 SignedInUser = Annotated[UserIdentity, Depends(signed_in_user)]
+HumanUser = Annotated[UserIdentity, Depends(human_user)]
 
 
 async def admin_user(user: Annotated[UserIdentity, Depends(signed_in_user)]) -> UserIdentity:

@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agora_analytics.settings import AnalyticsSettings
-from agora_auth.settings import AuthSettings
+from agora_auth.settings import DEFAULT_LOCAL_KEK_FILE, AuthSettings
 from agora_common.iam.tokens import generate_dev_key
 from agora_common.settings import LOCAL_DEV_ISSUER, ServiceSettings
-from agora_devstack.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from agora_devstack.accounts import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    create_demo_accounts,
+    grant_demo_admins,
+)
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite, repo_root
 from agora_devstack.processes import (
     Child,
@@ -91,6 +96,11 @@ def service_env(
     }
     if name == "gateway":
         settings["TRUSTED_PROXY_HOPS"] = "0"  # nothing in front of it locally: use the peer
+    if name == "auth":  # the API keys' local key-encryption key, whatever the working directory
+        settings["LOCAL_KEK_FILE"] = str(repo_root() / DEFAULT_LOCAL_KEK_FILE)
+    if name == "executor":  # agents run here as processes, on loopback addresses
+        settings["LOCAL_AGENTS_ROOT"] = str(repo_root() / "agents")
+        settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
     settings.update(overrides or {})
     env = {f"{prefix}{key}": value for key, value in settings.items()}
     env["PORT"] = str(ports[name])
@@ -130,7 +140,15 @@ class Fleet:
             self.supervisor.start(
                 name,
                 [sys.executable, "-m", f"agora_{name}"],
-                env=service_env(name, self.service_ports, self.paths, emulator_env),
+                env=service_env(
+                    name,
+                    self.service_ports,
+                    self.paths,
+                    emulator_env,
+                    overrides={"LOCAL_LOG_DIR": str(self.log_dir / "agents")}
+                    if name == "executor"
+                    else None,
+                ),
                 ready=http_ready(f"{self.url(name)}/readyz", ok=lambda status: status == 200),
                 timeout=30.0,
                 wait=False,
@@ -138,6 +156,7 @@ class Fleet:
             )
         self.supervisor.wait_ready()
         create_demo_accounts(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT_ID)
+        grant_demo_admins(service_env("auth", self.service_ports, self.paths, emulator_env))
         self._write_state(emulator_env)
 
     def _write_state(self, emulator_env: Mapping[str, str]) -> None:

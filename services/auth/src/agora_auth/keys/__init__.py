@@ -1,0 +1,1 @@
+"""Users' provider API keys, stored with envelope encryption (see envelope.py)."""
