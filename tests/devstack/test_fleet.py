@@ -105,6 +105,36 @@ def test_services_reach_their_peers_with_their_own_identity(fleet: dict[str, Any
     }
 
 
+def test_the_demo_agents_are_deployed_and_executable(fleet: dict[str, Any]) -> None:
+    """What the banner's curl does: the demo user prices an option with QuantFlow."""
+    auth = fleet["emulators"]["FIREBASE_AUTH_EMULATOR_HOST"]
+    url = f"http://{auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo"
+    body = {"email": "user@agora.local", "password": "agora-demo", "returnSecureToken": True}
+    token = httpx.post(url, json=body).json()["idToken"]
+    assert set(fleet["agents"]) == {"genesis", "quantflow"}
+    execution = {
+        "agent_id": fleet["agents"]["quantflow"]["id"],
+        "tool_name": "black_scholes",
+        "payload": {
+            "spot": 100,
+            "strike": 100,
+            "time_to_expiry": 1,
+            "rate": 0.05,
+            "volatility": 0.2,
+        },
+    }
+    response = httpx.post(
+        f"{fleet['services']['gateway']}/api/v1/agents/execute",
+        json=execution,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert round(response.json()["result"]["call"]["price"], 4) == 10.4506
+    for agent in fleet["agents"].values():
+        assert httpx.get(f"{agent['url']}/health").status_code == 200
+
+
 def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     """Runs last in this module: it stops the shared fleet."""
     process: subprocess.Popen[str] = fleet["process"]
@@ -120,6 +150,9 @@ def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [pid for pid in pids if _alive(pid)] == []
+    for agent in fleet["agents"].values():  # the agents the executor started went with it
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{agent['url']}/health", timeout=2)
 
 
 def test_a_taken_service_port_is_one_clear_line(tmp_path: Path) -> None:

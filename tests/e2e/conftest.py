@@ -16,6 +16,9 @@ from agora_auth.app import create_app as create_auth
 from agora_auth.settings import AuthSettings
 from agora_common.identity import identity_headers
 from agora_common.models import UserIdentity
+from agora_devstack.emulators import repo_root
+from agora_executor.app import create_app as create_executor
+from agora_executor.settings import ExecutorSettings
 from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
 from agora_registry.app import create_app as create_registry
@@ -38,6 +41,7 @@ class Stack:
     auth: AuthEmulator
     auth_service: str
     state_dir: Path
+    executor: str = ""
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
@@ -59,7 +63,11 @@ class Stack:
             self.key_file,
             self.jwks_file,
             f"http://127.0.0.1:{port}",
-            service_urls={"registry": self.registry, "auth": self.auth_service},
+            service_urls={
+                "registry": self.registry,
+                "auth": self.auth_service,
+                "executor": self.executor,
+            },
             firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
             redis_url=self.emulator_env["REDIS_URL"],
             trusted_proxy_hops=0,
@@ -105,6 +113,26 @@ class Stack:
         settings = self.auth_settings()
         return serving(create_auth(settings), int(self.auth_service.rsplit(":", 1)[1]))
 
+    def executor_settings(self, url: str, **overrides: Any) -> ExecutorSettings:
+        kwargs: dict[str, Any] = {
+            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
+            "redis_url": self.emulator_env["REDIS_URL"],
+            "service_urls": {"registry": self.registry, "auth": self.auth_service},
+            "local_agents_root": repo_root() / "agents",
+            "local_log_dir": self.state_dir / "agents",
+            "egress_allowed_networks": ("127.0.0.0/8",),
+        }
+        kwargs.update(overrides)
+        return ExecutorSettings(
+            **local_settings_kwargs(self.key_file, self.jwks_file, url, **kwargs)
+        )
+
+    def serve_executor(self, **overrides: Any) -> AbstractContextManager[str]:
+        """An executor; the stack's own unless `port` names another."""
+        port = overrides.pop("port", None) or int(self.executor.rsplit(":", 1)[1])
+        url = f"http://127.0.0.1:{port}"
+        return serving(create_executor(self.executor_settings(url, **overrides)), port)
+
     def as_service(
         self, service: str, base: str, user: UserIdentity | None = None
     ) -> dict[str, str]:
@@ -132,8 +160,14 @@ def stack(
         auth=AuthEmulator(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT),
         auth_service=f"http://127.0.0.1:{free_port()}",
         state_dir=tmp_path_factory.mktemp("auth-state"),
+        executor=f"http://127.0.0.1:{free_port()}",
     )
-    with partial.serve_registry(), partial.serve_auth(), partial.serve_gateway() as gateway:
+    with (
+        partial.serve_registry(),
+        partial.serve_auth(),
+        partial.serve_executor(),
+        partial.serve_gateway() as gateway,
+    ):
         partial.gateway = gateway
         yield partial
 

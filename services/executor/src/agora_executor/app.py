@@ -1,16 +1,74 @@
 """App factory of the executor service."""
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
 from fastapi import FastAPI
 
-from agora_common.app import Needs, create_service_app
+from agora_common.app import Needs, Resources, create_service_app
+from agora_common.egress import EgressGuard
+from agora_common.http1 import Http1Transport
+from agora_executor.caller import AgentCaller
+from agora_executor.deploy import DeployService
+from agora_executor.directory import AgentDirectory, Secrets
+from agora_executor.health import HealthProbe
+from agora_executor.repository import ExecutorRepository
+from agora_executor.routes import deploy, execute
+from agora_executor.runtimes import runtime_for
+from agora_executor.service import ExecutionService
 from agora_executor.settings import ExecutorSettings
 
 
 def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
     settings = settings or ExecutorSettings()
-    return create_service_app(
+
+    @asynccontextmanager
+    async def wire(app: FastAPI) -> AsyncIterator[None]:
+        """Build the services on the clients the shared lifespan opened."""
+        resources: Resources = app.state.resources
+        assert resources.firestore is not None
+        assert resources.redis is not None
+        async with AsyncExitStack() as stack:
+            guard = EgressGuard(allowed_networks=settings.egress_allowed_networks)
+            # Agents are called on the lean keep-alive transport, connecting only to addresses
+            # the guard checked.
+            transport = Http1Transport(
+                connect_timeout_s=settings.agent_connect_timeout_s, resolve=guard.addresses
+            )
+            stack.push_async_callback(transport.aclose)
+            runtime = runtime_for(settings, resources)
+            stack.push_async_callback(runtime.aclose)
+            repository = ExecutorRepository(
+                resources.firestore, timeout_s=settings.dependency_timeout_s
+            )
+            directory = AgentDirectory(resources.services, ttl_s=settings.agent_cache_ttl_s)
+            secrets = Secrets(resources.services, ttl_s=settings.agent_cache_ttl_s)
+            caller = AgentCaller(
+                transport,
+                guard,
+                connect_timeout_s=settings.agent_connect_timeout_s,
+                max_response_bytes=settings.max_response_bytes,
+            )
+            executions = ExecutionService(
+                directory, secrets, caller, repository, settings, resources.services.auth
+            )
+            app.state.repository = repository
+            app.state.executions = executions
+            app.state.deployments = DeployService(
+                directory, secrets, runtime, repository, on_deployed=executions.forget_target
+            )
+            app.state.health = HealthProbe(
+                transport, guard, resources.redis, ttl_s=settings.health_cache_ttl_s
+            )
+            yield
+
+    app = create_service_app(
         settings,
         title="Agora executor",
         description="Routes tool executions to each agent's own container.",
         needs=Needs(firestore=True, redis=True),
+        lifespan_hook=wire,
     )
+    for router in (execute.router, deploy.router):
+        app.include_router(router, max_body_size=settings.max_request_bytes)
+    return app

@@ -1,10 +1,12 @@
 """Settings of the executor service (env prefix `AGORA_EXECUTOR_`)."""
 
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal, Self
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings
+from agora_common.settings import ServiceSettings, UnsafeSettingsError
 
 
 class ExecutorSettings(ServiceSettings):
@@ -12,3 +14,47 @@ class ExecutorSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "executor"
     allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "vetting")
+    # Who may deploy: the vetting service, or an admin through the gateway.
+    deploy_services: ClassVar[tuple[str, ...]] = ("vetting",)
+
+    # An agent may ask for less in its card (`metadata.timeout_s`), never for more.
+    agent_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    max_agent_timeout_s: float = Field(default=60.0, gt=0, le=300)
+    agent_connect_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=8 * 1024 * 1024)
+    max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=32 * 1024 * 1024)
+    # Local development only: networks agents may live on (e.g. 127.0.0.0/8 for local agents).
+    egress_allowed_networks: tuple[str, ...] = ()
+    # How long an agent's record and secret are reused before the registry / auth are asked again.
+    agent_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
+    health_cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
+    idempotency_ttl_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
+
+    # Where deployed agents run: Cloud Run services, or (local development) processes here.
+    # Unset: local processes in local mode, Cloud Run otherwise.
+    runtime: Literal["cloud-run", "local"] | None = None
+    region: str = "us-central1"
+    # The identity agents run as on Cloud Run: an account with no roles.
+    agent_service_account: str | None = None
+    project_number: str | None = None
+    # Local runtime: agents are started from folders directly under this root (e.g. agents/).
+    local_agents_root: Path = Path("agents")
+    local_log_dir: Path = Path(".local/logs/agents")
+
+    @property
+    def agent_runtime(self) -> Literal["cloud-run", "local"]:
+        return self.runtime or ("local" if self.is_local else "cloud-run")
+
+    @model_validator(mode="after")
+    def _local_only_settings(self) -> Self:
+        if self.is_local:
+            return self
+        if self.egress_allowed_networks:
+            raise UnsafeSettingsError(
+                "executor: egress_allowed_networks is for local development only"
+            )
+        if self.runtime == "local":
+            raise UnsafeSettingsError("executor: the local agent runtime is for development only")
+        if not self.agent_service_account:
+            raise UnsafeSettingsError("executor: agent_service_account is required on Cloud Run")
+        return self

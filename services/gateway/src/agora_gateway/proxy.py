@@ -260,6 +260,12 @@ class Proxy:
             for name, value in headers
             if name not in DROPPED_REQUEST and not name.startswith(IDENTITY_PREFIXES)
         ]
+        if user.kind is CallerKind.AGENT:
+            # An agent may name itself the way the design has agents do; the executor checks the
+            # claim against the verified token and records a mismatch.
+            claimed = header(headers, b"x-agent-auth")
+            if claimed is not None:
+                kept.append((b"x-agent-auth", claimed.encode("latin-1")))
         kept += [(k.encode(), v.encode()) for k, v in identity_headers(user).items()]
         kept.append((b"x-forwarded-for", self._client_ip(scope, headers).encode()))
         return kept

@@ -38,6 +38,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/agents/register", "registry", "/register", "write"),
     _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True, agents=True),
     _r("POST", "/agents/execute", "executor", "/execute", "execute", agents=True),
+    _r("POST", "/agents/deploy", "executor", "/deploy", "deploy"),
     _r("GET", "/agents/{agent_id}/health", "executor", "/health/{agent_id}", "read", agents=True),
     _r(
         "GET",

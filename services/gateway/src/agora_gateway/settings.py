@@ -25,6 +25,7 @@ class GatewaySettings(ServiceSettings):
             "execute": "120/minute",
             "auth": "60/minute",
             "admin": "300/minute",
+            "deploy": "10/minute",
         }
     )
     # Anonymous callers are limited per IP at this fraction of the group's limit.
@@ -37,9 +38,16 @@ class GatewaySettings(ServiceSettings):
     revocation_ttl_s: float = Field(default=30.0, ge=0, le=3600)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=5.0, gt=0)
-    # Per route group upstream timeouts (seconds).
+    # Per route group upstream timeouts (seconds). "execute" outlasts the executor's own cap on
+    # an agent (60 s) so the executor's precise 504 arrives first; a Cloud Run deploy takes minutes.
     timeouts: dict[str, float] = Field(
-        default_factory=lambda: {"read": 10.0, "write": 15.0, "execute": 60.0, "auth": 10.0}
+        default_factory=lambda: {
+            "read": 10.0,
+            "write": 15.0,
+            "execute": 70.0,
+            "auth": 10.0,
+            "deploy": 300.0,
+        }
     )
     # The gateway's access lines would duplicate Cloud Run's request log on the hot path.
     access_log: bool = False

@@ -33,6 +33,7 @@ from agora_devstack.processes import (
     free_ports,
     http_ready,
 )
+from agora_devstack.seeding import DEMO_OWNER, SeededAgent, Seeder, sign_in
 from agora_executor.settings import ExecutorSettings
 from agora_gateway.settings import GatewaySettings
 from agora_registry.settings import RegistrySettings
@@ -125,6 +126,7 @@ class Fleet:
         self.supervisor = Supervisor(log_dir / "services")
         key_file = repo_root() / ".local" / "iam" / "dev-signer.pem"
         self.paths = LocalPaths(key_file, generate_dev_key(key_file))
+        self.agents: list[SeededAgent] = []
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.service_ports[name]}"
@@ -157,7 +159,20 @@ class Fleet:
         self.supervisor.wait_ready()
         create_demo_accounts(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT_ID)
         grant_demo_admins(service_env("auth", self.service_ports, self.paths, emulator_env))
+        self.agents = self._seed_agents(emulator_env)
         self._write_state(emulator_env)
+
+    def _seed_agents(self, emulator_env: Mapping[str, str]) -> list[SeededAgent]:
+        """Genesis and QuantFlow, registered by the demo user, vetted, deployed and active."""
+        seeder = Seeder(
+            gateway=self.url("gateway"),
+            registry=self.url("registry"),
+            executor=self.url("executor"),
+            key_file=self.paths.key_file,
+            project_id=PROJECT_ID,
+        )
+        token = sign_in(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], DEMO_OWNER)
+        return seeder.seed(token)
 
     def _write_state(self, emulator_env: Mapping[str, str]) -> None:
         children = self._children()
@@ -167,6 +182,7 @@ class Fleet:
             "pids": {name: {"pid": c.pid, "pgid": c.pgid} for name, c in children.items()},
             "dev_key_file": str(self.paths.key_file),
             "project_id": PROJECT_ID,
+            "agents": {a.folder: {"id": a.agent_id, "url": a.url} for a in self.agents},
         }
         (self.log_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
 
@@ -197,16 +213,29 @@ def _banner(fleet: Fleet) -> str:
     lines += [f"  {acct.email:<20} {acct.role}" for acct in DEMO_ACCOUNTS]
     lines += [
         "",
-        "Sign in and keep the ID token:",
-        f"  curl -s 'http://{auth}/identitytoolkit.googleapis.com/v1/"
+        "Sign in as the demo user and keep the ID token:",
+        f"  TOKEN=$(curl -s 'http://{auth}/identitytoolkit.googleapis.com/v1/"
         "accounts:signInWithPassword?key=demo' -H 'content-type: application/json' \\",
         f'    -d \'{{"email":"user@agora.local","password":"{DEMO_PASSWORD}",'
-        '"returnSecureToken":true}\'',
+        '"returnSecureToken":true}\' | jq -r .idToken)',
+        "",
+        "Demo agents (active, deployed as local processes):",
+        *[f"  {agent.folder:<10} {agent.agent_id}  {agent.url}" for agent in fleet.agents],
+        "",
+        "Price an option with QuantFlow:",
+        f"  curl -s -X POST {fleet.url('gateway')}/api/v1/agents/execute \\",
+        "    -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
+        f'    -d \'{{"agent_id":"{_agent_id(fleet, "quantflow")}","tool_name":"black_scholes",'
+        '"payload":{"spot":100,"strike":100,"time_to_expiry":1,"rate":0.05,"volatility":0.2}}\'',
         "",
         f"Logs: {fleet.log_dir}    Stop: Ctrl-C",
         "",
     ]
     return "\n".join(lines)
+
+
+def _agent_id(fleet: Fleet, folder: str) -> str:
+    return next((agent.agent_id for agent in fleet.agents if agent.folder == folder), "?")
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -1,0 +1,136 @@
+"""Calls an agent's own container: signed, to a checked address, bounded in time and size."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from agora_agent_sdk.signing import sign_request
+from agora_common.egress import EgressGuard
+from agora_common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from agora_common.tracing import outgoing_trace_headers
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+MAX_ERROR_MESSAGE = 500
+
+
+class AgentUnavailable(ServiceUnavailable):
+    code, message = "AGENT_UNAVAILABLE", "The agent is not reachable"
+
+
+class AgentTimeout(GatewayTimeout):
+    code, message = "AGENT_TIMEOUT", "The agent did not answer in time"
+
+
+class AgentBadAnswer(BadGateway):
+    code, message = "AGENT_BAD_ANSWER", "The agent answered with something that is not a result"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswer:
+    ok: bool
+    result: Any = None
+    error_code: str | None = None
+    error_message: str | None = None
+    response_bytes: int = 0
+
+
+class AgentCaller:
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        guard: EgressGuard,
+        *,
+        connect_timeout_s: float,
+        max_response_bytes: int,
+    ) -> None:
+        self.transport = transport
+        self.guard = guard
+        self.max_response_bytes = max_response_bytes
+        self._timeouts = {"connect": connect_timeout_s, "pool": None}
+
+    async def execute(
+        self,
+        base_url: str,
+        hash_id: str,
+        secret: str,
+        body: bytes,
+        *,
+        timeout_s: float,
+        authorization: str | None = None,
+    ) -> AgentAnswer:
+        """One signed `POST {base_url}/execute`; transport trouble is 503/504/502, never a hang."""
+        self.guard.check_url(base_url)
+        headers = {
+            "content-type": "application/json",
+            **sign_request(secret, hash_id, body),
+            **outgoing_trace_headers(),
+        }
+        if authorization:  # Cloud Run agents also demand the executor's ID token
+            headers["authorization"] = authorization
+        request = httpx.Request(
+            "POST",
+            f"{base_url.rstrip('/')}/execute",
+            headers=headers,
+            content=body,
+            extensions={"timeout": self._timeouts},
+        )
+        try:
+            async with asyncio.timeout(timeout_s):
+                response = await self.transport.handle_async_request(request)
+                try:
+                    raw = await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            raise AgentTimeout() from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise AgentUnavailable() from exc
+        except httpx.TransportError as exc:
+            raise AgentBadAnswer("The agent broke off its answer") from exc
+        return self._parse(response.status_code, raw)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise AgentBadAnswer(f"The agent's answer exceeds {self.max_response_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _parse(status: int, raw: bytes) -> AgentAnswer:
+        """The agent's answer, validated; its raw output is never passed on as is."""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise AgentBadAnswer() from None
+        if not isinstance(body, dict):
+            raise AgentBadAnswer()
+        if status == 200 and body.get("status") == "ok" and "result" in body:
+            return AgentAnswer(ok=True, result=body["result"], response_bytes=len(raw))
+        error = body.get("error")
+        if status in (400, 404, 422) and body.get("status") == "error" and isinstance(error, dict):
+            code, message = error.get("code"), error.get("message")
+            if isinstance(code, str) and _CODE.fullmatch(code):
+                text = message if isinstance(message, str) and message.isprintable() else None
+                return AgentAnswer(
+                    ok=False,
+                    error_code=code,
+                    error_message=(text or "The tool refused the call")[:MAX_ERROR_MESSAGE],
+                    response_bytes=len(raw),
+                )
+        if status in (401, 403):
+            raise AgentBadAnswer(
+                "The agent refused the platform's signature", code="AGENT_AUTH_FAILED"
+            )
+        if status in (502, 503, 504):
+            raise AgentUnavailable("The agent is unavailable")
+        raise AgentBadAnswer()

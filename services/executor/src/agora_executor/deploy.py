@@ -1,0 +1,83 @@
+"""Deploying an agent: a fresh signing secret, the runtime, the record, then active."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from agora_common.errors import Conflict
+from agora_common.models import AgentStatus
+from agora_executor.directory import AgentDirectory, Secrets
+from agora_executor.models import DeploymentView
+from agora_executor.repository import ExecutorRepository
+from agora_executor.runtime.base import AgentRuntime, DeploySpec
+
+DEPLOYABLE = (AgentStatus.VETTED, AgentStatus.ACTIVE)
+
+
+class NotDeployable(Conflict):
+    code, message = "AGENT_NOT_DEPLOYABLE", "Only a vetted or active agent can be deployed"
+
+
+class DeployService:
+    def __init__(
+        self,
+        directory: AgentDirectory,
+        secrets_: Secrets,
+        runtime: AgentRuntime,
+        repository: ExecutorRepository,
+        *,
+        on_deployed: Callable[[str], None] = lambda _agent_id: None,
+    ) -> None:
+        self._on_deployed = on_deployed
+        self._directory = directory
+        self._secrets = secrets_
+        self._runtime = runtime
+        self._repo = repository
+
+    async def deploy(self, agent_id: str, actor_uid: str | None, by: str) -> DeploymentView:
+        """Deploy (or redeploy) and activate; a failure leaves the status as it was."""
+        agent = await self._directory.get(agent_id, fresh=True)
+        if agent.status not in DEPLOYABLE:
+            raise NotDeployable(f"The agent is {agent.status.value}")
+        card = agent.card
+        source = (card.get("metadata") or {}).get("source")
+        spec = DeploySpec(
+            agent_id=agent.id,
+            hash_id=agent.hash_id,
+            image=(card.get("deployment") or {}).get("image"),
+            source=source if isinstance(source, str) else None,
+            env={
+                "AGORA_AGENT_HASH_ID": agent.hash_id,
+                "AGORA_AGENT_SECRET": await self._secrets.new_agent_secret(agent.id),
+            },
+        )
+        deployed = await self._runtime.deploy(spec)
+        now = datetime.now(UTC)
+        await self._repo.put_deployment(
+            agent.id,
+            {
+                "agent_id": agent.id,
+                "url": deployed.url,
+                "runtime": deployed.runtime,
+                "revision": deployed.revision,
+                "deployed_at": now,
+                "deployed_by": by,
+                "actor_uid": actor_uid,
+            },
+        )
+        self._on_deployed(agent.id)
+        status = agent.status
+        if status is AgentStatus.VETTED:
+            reason = "deployed" + (f" by {by}" if by else "")
+            status = (
+                await self._directory.set_status(agent.id, "active", reason, actor_uid)
+            ).status
+        return DeploymentView(
+            agent_id=agent.id,
+            url=deployed.url,
+            runtime=deployed.runtime,
+            revision=deployed.revision,
+            deployed_at=now,
+            status=status.value,
+        )

@@ -1,0 +1,80 @@
+"""Agent health: a probe of the agent's `/health` under the egress rules, cached in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+import httpx
+import redis.asyncio as aioredis
+
+from agora_common.egress import EgressGuard
+from agora_common.errors import AgoraError
+from agora_common.models import AgentView
+from agora_executor.models import AgentHealth
+
+log = logging.getLogger("agora.executor.health")
+PROBE_TIMEOUT_S = 5.0
+
+
+class HealthProbe:
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        guard: EgressGuard,
+        redis: aioredis.Redis,
+        *,
+        ttl_s: int,
+    ) -> None:
+        self._transport = transport
+        self._guard = guard
+        self._redis = redis
+        self._ttl_s = ttl_s
+
+    async def health(self, agent: AgentView, url: str) -> AgentHealth:
+        key = f"agent_health:{agent.id}"
+        cached = await self._cached(key)
+        if cached is not None:
+            return cached.model_copy(update={"cached": True})
+        report = await self._probe(agent.id, url)
+        try:
+            await self._redis.set(key, report.model_dump_json(), ex=self._ttl_s)
+        except Exception as exc:  # a cache, not a dependency: answer without it
+            log.warning("health cache write failed", extra={"error": type(exc).__name__})
+        return report
+
+    async def _cached(self, key: str) -> AgentHealth | None:
+        try:
+            raw = await self._redis.get(key)
+        except Exception as exc:
+            log.warning("health cache read failed", extra={"error": type(exc).__name__})
+            return None
+        return AgentHealth.model_validate_json(raw) if raw else None
+
+    async def _probe(self, agent_id: str, url: str) -> AgentHealth:
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            self._guard.check_url(url)
+            request = httpx.Request("GET", f"{url.rstrip('/')}/health")
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                response = await self._transport.handle_async_request(request)
+                await response.aclose()
+            status = response.status_code
+        except AgoraError as exc:
+            error = exc.code
+        except TimeoutError:
+            error = "TIMEOUT"
+        except httpx.HTTPError:
+            error = "UNREACHABLE"
+        return AgentHealth(
+            agent_id=agent_id,
+            healthy=status == 200,
+            status_code=status,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            error=error,
+            checked_at=datetime.now(UTC),
+        )

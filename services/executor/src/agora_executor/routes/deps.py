@@ -1,0 +1,78 @@
+"""FastAPI dependencies shared by the executor's routes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from agora_common.errors import Forbidden
+from agora_common.iam.verifier import ServiceCaller
+from agora_common.identity import EndUser, SignedInUser
+from agora_common.models import UserIdentity
+from agora_common.settings import service_account_email
+from agora_executor.deploy import DeployService
+from agora_executor.health import HealthProbe
+from agora_executor.repository import ExecutorRepository
+from agora_executor.service import ExecutionService, agent_hash_of
+from agora_executor.settings import ExecutorSettings
+
+
+def _executions(request: Request) -> ExecutionService:
+    service: ExecutionService = request.app.state.executions
+    return service
+
+
+def _deployments(request: Request) -> DeployService:
+    service: DeployService = request.app.state.deployments
+    return service
+
+
+def _health(request: Request) -> HealthProbe:
+    probe: HealthProbe = request.app.state.health
+    return probe
+
+
+async def _deployer(
+    request: Request, caller: ServiceCaller, user: EndUser
+) -> tuple[str, str | None]:
+    """The vetting service, or an admin through the gateway: (who, the admin's uid)."""
+    settings: ExecutorSettings = request.app.state.settings
+    for name in settings.deploy_services:
+        if caller.email == service_account_email(name, settings.project_id):
+            return name, None
+    if not user.is_anonymous and user.admin and user.kind.value == "user":
+        return "admin", user.uid
+    raise Forbidden(
+        "Only the vetting service and admins may deploy agents", code="DEPLOY_NOT_ALLOWED"
+    )
+
+
+async def _checked_agent_claim(request: Request, user: SignedInUser) -> UserIdentity:
+    """A caller presenting `X-Agent-Auth` must be that agent; a wrong claim is 403 and recorded."""
+    claimed = request.headers.get("x-agent-auth")
+    if claimed is None:
+        return user
+    hash_id = agent_hash_of(user)
+    if hash_id is None or claimed != f"agent_{hash_id}":
+        repository: ExecutorRepository = request.app.state.repository
+        await repository.add_security_event(
+            {
+                "kind": "agent_auth_failed",
+                "caller_uid": user.uid,
+                "caller_kind": user.kind.value,
+                "claimed": claimed[:140],
+                "path": request.url.path,
+            },
+            datetime.now(UTC),
+        )
+        raise Forbidden("X-Agent-Auth does not match the calling agent", code="AGENT_AUTH_FAILED")
+    return user
+
+
+Executions = Annotated[ExecutionService, Depends(_executions)]
+Deployments = Annotated[DeployService, Depends(_deployments)]
+Health = Annotated[HealthProbe, Depends(_health)]
+Deployer = Annotated[tuple[str, str | None], Depends(_deployer)]
+Caller = Annotated[UserIdentity, Depends(_checked_agent_claim)]

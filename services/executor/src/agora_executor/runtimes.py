@@ -1,0 +1,30 @@
+"""The deployment runtime the settings ask for."""
+
+from __future__ import annotations
+
+from agora_common.app import Resources
+from agora_executor.runtime import (
+    AgentRuntime,
+    CloudRunConfig,
+    CloudRunRuntime,
+    GoogleAccessTokens,
+    LocalConfig,
+    LocalRuntime,
+)
+from agora_executor.settings import ExecutorSettings
+
+
+def runtime_for(settings: ExecutorSettings, resources: Resources) -> AgentRuntime:
+    if settings.agent_runtime == "local":
+        config = LocalConfig(agents_root=settings.local_agents_root, log_dir=settings.local_log_dir)
+        return LocalRuntime(config, resources.http)
+    if settings.agent_service_account is None:
+        raise ValueError("executor: agent_service_account is needed to deploy to Cloud Run")
+    cloud = CloudRunConfig(
+        project_id=settings.project_id,
+        region=settings.region,
+        runtime_service_account=settings.agent_service_account,
+        invoker_service_account=settings.identity_email,
+        project_number=settings.project_number,
+    )
+    return CloudRunRuntime(cloud, resources.http, GoogleAccessTokens())
