@@ -97,3 +97,14 @@ def test_limits_parse(text: str, limit: Limit) -> None:
 def test_bad_limits_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"invalid|could not convert|literal"):
         Limit.parse(text)
+
+
+def test_limits_left_out_of_the_settings_keep_their_defaults() -> None:
+    from pathlib import Path
+
+    from agora_gateway.settings import DEFAULT_RATE_LIMITS, GatewaySettings
+    from tests.support.factories import local_settings_kwargs
+
+    kwargs = local_settings_kwargs(Path("/k"), Path("/j"), "http://gw", rate_limits={"read": "5/minute"})
+    limits = GatewaySettings(**kwargs).rate_limits
+    assert limits == {**DEFAULT_RATE_LIMITS, "read": "5/minute"}

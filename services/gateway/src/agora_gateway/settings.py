@@ -2,10 +2,19 @@
 
 from typing import ClassVar, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from agora_common.settings import ServiceSettings, UnsafeSettingsError
+
+DEFAULT_RATE_LIMITS = {
+    "read": "600/minute",
+    "write": "60/minute",
+    "execute": "120/minute",
+    "auth": "60/minute",
+    "admin": "300/minute",
+    "deploy": "10/minute",
+}
 
 
 class GatewaySettings(ServiceSettings):
@@ -17,17 +26,9 @@ class GatewaySettings(ServiceSettings):
     # Browser origins allowed by CORS; never "*" in production.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)
-    # Requests per period for each route group ("120/minute", "20/10" = 20 per 10 s).
-    rate_limits: dict[str, str] = Field(
-        default_factory=lambda: {
-            "read": "600/minute",
-            "write": "60/minute",
-            "execute": "120/minute",
-            "auth": "60/minute",
-            "admin": "300/minute",
-            "deploy": "10/minute",
-        }
-    )
+    # Requests per period for each route group ("120/minute", "20/10" = 20 per 10 s). Groups
+    # left out keep their default.
+    rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # Anonymous callers are limited per IP at this fraction of the group's limit.
     anonymous_limit_factor: float = Field(default=0.5, gt=0, le=1)
     # Redis sits on every request (rate limits): a slow one must fail fast, not slow us down.
@@ -51,6 +52,11 @@ class GatewaySettings(ServiceSettings):
     )
     # The gateway's access lines would duplicate Cloud Run's request log on the hot path.
     access_log: bool = False
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _keep_default_groups(cls, limits: dict[str, str]) -> dict[str, str]:
+        return {**DEFAULT_RATE_LIMITS, **limits}
 
     @model_validator(mode="after")
     def _refuse_wildcard_cors(self) -> Self:
