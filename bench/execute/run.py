@@ -1,0 +1,227 @@
+"""Execution overhead: a QuantFlow tool called directly and through gateway + executor, one run.
+
+Method (as bench/gateway): wrk pinned to core 0; gateway, executor, registry, auth, the agent and
+the emulators pinned to core 1. Throughput at 32 connections, latency at 4 (p50/p95/p99), and
+the executor's own CPU per execution from /proc. Direct calls are signed by the benchmark, one
+fresh signature per request (the agent refuses replays); through the platform, the executor signs.
+
+    PYTHONPATH=. uv run python bench/execute/run.py [--seconds 8] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agora_agent_sdk.signing import compute_signature
+from agora_common.iam.tokens import generate_dev_key
+from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack.fleet import LocalPaths, service_env
+from agora_devstack.processes import Supervisor, free_ports, http_ready
+from agora_devstack.seeding import Seeder
+from bench.common import HERE, cpu_seconds, pin_pid, pinned, wrk
+from tests.support.factories import signer_for
+from tests.support.firebase import AuthEmulator
+
+PROJECT = "demo-agora-bench"
+SERVICES = ("registry", "auth", "executor", "gateway")
+TOOL = "black_scholes"
+PAYLOAD = {"spot": 100, "strike": 105, "time_to_expiry": 0.5, "rate": 0.03, "volatility": 0.25}
+# Direct requests are pre-signed; more than wrk can send in one phase on this machine.
+SIGNED_PER_SECOND = 6000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench: wrk is missing (make bench installs it)", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-execute-"))
+    key = workdir / "dev-signer.pem"
+    paths = LocalPaths(key, generate_dev_key(key))
+    with EmulatorSuite(EmulatorPorts.free(), project_id=PROJECT, log_dir=workdir) as suite:
+        emulators = suite.env()
+        for child in suite.children.values():  # the emulators share the servers' core
+            pin_pid(1, child.pid)
+        ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        quiet = {"LOG_LEVEL": "WARNING"}
+        overrides = {
+            "gateway": {**quiet, "RATE_LIMITS": json.dumps({"execute": "1000000000/minute"})},
+            "executor": {**quiet, "LOCAL_LOG_DIR": str(workdir / "agents")},
+        }
+        with Supervisor(workdir / "services") as services:
+            for name in SERVICES:
+                services.start(
+                    name,
+                    # The executor's agents inherit its pinning to core 1.
+                    pinned(1, [sys.executable, "-m", f"agora_{name}"]),
+                    env=service_env(
+                        name,
+                        ports,
+                        paths,
+                        emulators,
+                        project_id=PROJECT,
+                        overrides=overrides.get(name, quiet),
+                    ),
+                    ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
+                )
+            executor_pid = services.children["executor"].pid
+            results = run(args, key, emulators, urls, executor_pid, workdir)
+    print(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+def signed_requests(path: Path, secret: str, hash_id: str, count: int) -> None:
+    """`count` distinct signed calls (each its own execution id), one per line for wrk."""
+    now = int(time.time())
+    with path.open("w") as out:
+        for index in range(count):
+            body = json.dumps(
+                {"tool_name": TOOL, "payload": PAYLOAD, "context": {"execution_id": f"b{index}"}},
+                separators=(",", ":"),
+            ).encode()
+            signature = compute_signature(secret, hash_id, body, now)
+            out.write(f"{now}\tv1={signature}\t{body.decode()}\n")
+
+
+def run(
+    args: argparse.Namespace,
+    key: Path,
+    emulators: dict[str, str],
+    urls: dict[str, str],
+    executor_pid: int,
+    workdir: Path,
+) -> dict[str, Any]:
+    auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
+    user = auth.sign_up(name="bench")
+    seeder = Seeder(
+        gateway=urls["gateway"],
+        registry=urls["registry"],
+        executor=urls["executor"],
+        key_file=key,
+        project_id=PROJECT,
+    )
+    quantflow = next(a for a in seeder.seed(user.token) if a.folder == "quantflow")
+    agent = httpx.get(
+        f"{urls['registry']}/internal/agents/{quantflow.agent_id}",
+        headers={
+            "authorization": f"Bearer {signer_for(key, 'auth', PROJECT).sign(urls['registry'])}"
+        },
+    ).json()
+    secret = httpx.get(
+        f"{urls['auth']}/internal/agent-secrets/{quantflow.agent_id}",
+        headers={
+            "authorization": f"Bearer {signer_for(key, 'executor', PROJECT).sign(urls['auth'])}"
+        },
+    ).json()["secret"]
+    hash_id = agent["hash_id"]
+    execution = {"agent_id": quantflow.agent_id, "tool_name": TOOL, "payload": PAYLOAD}
+    env = {"BENCH_DIR": str(HERE), "BENCH_HASH_ID": hash_id}
+    gateway_env = {**env, "BENCH_BODY": json.dumps(execution)}
+    check = httpx.post(
+        f"{urls['gateway']}/api/v1/agents/execute", json=execution, headers=user.bearer
+    )
+    if check.status_code != 200 or check.json()["status"] != "succeeded":
+        raise RuntimeError(f"the platform cannot execute QuantFlow: {check.text}")
+
+    def direct(connections: int) -> dict[str, Any]:
+        signed = workdir / "signed.txt"
+        signed_requests(signed, secret, hash_id, int(SIGNED_PER_SECOND * max(1, args.seconds)))
+        return wrk(
+            quantflow.url,
+            {},
+            connections,
+            args.seconds,
+            script=HERE / "execute" / "signed.lua",
+            script_args=[str(signed)],
+            env=env,
+        )
+
+    def through(connections: int) -> dict[str, Any]:
+        return wrk(
+            f"{urls['gateway']}/api/v1/agents/execute",
+            user.bearer,
+            connections,
+            args.seconds,
+            script=HERE / "execute" / "post.lua",
+            env=gateway_env,
+        )
+
+    targets = {"direct": direct, "platform": through}
+    for measure in targets.values():  # warm caches, pools and the agent
+        measure(4)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    for _ in range(args.repeats):
+        for name, measure in targets.items():
+            before = cpu_seconds(executor_pid)
+            throughput = measure(32)
+            cpu = cpu_seconds(executor_pid) - before
+            latency = measure(4)
+            runs[name].append(
+                {
+                    "rps": throughput["rps"],
+                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
+                    "p50_ms": latency["p50_ms"],
+                    "p95_ms": latency["p95_ms"],
+                    "p99_ms": latency["p99_ms"],
+                    "executor_cpu_us": cpu / throughput["requests"] * 1e6,
+                }
+            )
+    summary: dict[str, Any] = {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+    direct_s, via = summary["direct"], summary["platform"]
+    summary["ratios"] = {
+        "throughput_x_direct": via["rps"] / direct_s["rps"],
+        "added_p50_ms": via["p50_ms"] - direct_s["p50_ms"],
+        "added_p95_ms": via["p95_ms"] - direct_s["p95_ms"],
+        "executor_cpu_us_per_execution": via["executor_cpu_us"],
+    }
+    summary["runs"] = runs
+    summary["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "seconds": args.seconds,
+        "repeats": args.repeats,
+    }
+    return summary
+
+
+def table(s: dict[str, Any]) -> str:
+    rows = [
+        "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
+        "executor CPU per execution | errors |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for name in ("direct", "platform"):
+        r = s[name]
+        cpu = "-" if name == "direct" else f"{r['executor_cpu_us']:.0f} µs"
+        rows.append(
+            f"| {name} | {r['rps']:,.0f} | {r['rps'] / s['direct']['rps']:.2f} | "
+            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} | "
+            f"{r['errors']:.0f} |"
+        )
+    rows.append(
+        f"\nadded p50 {s['ratios']['added_p50_ms']:+.2f} ms, "
+        f"p95 {s['ratios']['added_p95_ms']:+.2f} ms"
+    )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
