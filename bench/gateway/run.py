@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,44 +26,11 @@ from agora_common.iam.tokens import generate_dev_key
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
 from agora_devstack.fleet import LocalPaths, service_env
 from agora_devstack.processes import Supervisor, free_ports, http_ready
+from bench.common import cpu_seconds, pin_pid, pinned, wrk
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
-HERE = Path(__file__).parent
 PROJECT = "demo-agora-bench"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def pinned(core: int, argv: list[str]) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        return ["taskset", "-c", str(core), *argv]
-    return argv
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def wrk(url: str, headers: dict[str, str], connections: int, seconds: float) -> dict[str, Any]:
-    argv = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--timeout",
-        "5s",
-        "-s",
-        str(HERE / "latency.lua"),
-    ]
-    for name, value in headers.items():
-        argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run(pinned(0, [*argv, url]), capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"wrk failed: {out.stderr.strip() or out.stdout.strip()}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["rps"] = result["requests"] / result["seconds"]
-    return result
 
 
 def main() -> int:
@@ -103,7 +69,7 @@ def main() -> int:
                     ready=http_ready(f"http://127.0.0.1:{port}/readyz", ok=lambda s: s == 200),
                 )
             for child in suite.children.values():  # the emulators share the servers' core
-                subprocess.run(["taskset", "-pc", "1", str(child.pid)], capture_output=True)
+                pin_pid(1, child.pid)
             results = run(args, key, emulators, registry, gateway, services.children["gateway"].pid)
     print(json.dumps(results, indent=2))
     print(table(results))

@@ -105,6 +105,8 @@ def test_limits_left_out_of_the_settings_keep_their_defaults() -> None:
     from agora_gateway.settings import DEFAULT_RATE_LIMITS, GatewaySettings
     from tests.support.factories import local_settings_kwargs
 
-    kwargs = local_settings_kwargs(Path("/k"), Path("/j"), "http://gw", rate_limits={"read": "5/minute"})
+    kwargs = local_settings_kwargs(
+        Path("/k"), Path("/j"), "http://gw", rate_limits={"read": "5/minute"}
+    )
     limits = GatewaySettings(**kwargs).rate_limits
     assert limits == {**DEFAULT_RATE_LIMITS, "read": "5/minute"}
