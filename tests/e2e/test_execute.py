@@ -87,6 +87,18 @@ async def stored(repository: ExecutorRepository, collection: str, doc_id: str) -
     return snapshot.to_dict() or {}
 
 
+async def eventually_stored(
+    repository: ExecutorRepository, collection: str, doc_id: str
+) -> dict[str, Any]:
+    """Execution logs are written in batches just after the answer: wait a little for one."""
+    for _ in range(50):
+        found = await stored(repository, collection, doc_id)
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    return {}
+
+
 # --- the journey -------------------------------------------------------------------------------
 
 
@@ -102,7 +114,7 @@ async def test_a_user_prices_an_option_with_quantflow(
     assert (answer["agent_id"], answer["tool_name"]) == (quantflow["id"], "black_scholes")
     assert 0 < answer["duration_ms"] < 5_000
 
-    log = await stored(repository, "execution_logs", answer["execution_id"])
+    log = await eventually_stored(repository, "execution_logs", answer["execution_id"])
     assert log["status"] == "succeeded"
     assert (log["agent_id"], log["caller_uid"], log["caller_kind"]) == (
         quantflow["id"],

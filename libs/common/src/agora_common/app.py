@@ -192,3 +192,16 @@ async def _peer_status(services: ServiceClient, name: str) -> dict[str, Any]:
         return {"status": 200, "seen_as": body["email"]}
     except (ValueError, KeyError, TypeError):
         return {"status": response.status_code, "error": "unexpected answer"}
+
+
+def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency handing a route what the lifespan put on `app.state`.
+
+    Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop on
+    every request for a getattr.
+    """
+
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return dependency

@@ -12,6 +12,7 @@ from agora_executor.caller import AgentCaller
 from agora_executor.deploy import DeployService
 from agora_executor.directory import AgentDirectory, Secrets
 from agora_executor.health import HealthProbe
+from agora_executor.logs import ExecutionLogWriter
 from agora_executor.repository import ExecutorRepository
 from agora_executor.routes import deploy, execute
 from agora_executor.runtimes import runtime_for
@@ -49,8 +50,11 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
                 connect_timeout_s=settings.agent_connect_timeout_s,
                 max_response_bytes=settings.max_response_bytes,
             )
+            logs = ExecutionLogWriter(repository)
+            logs.start()
+            stack.push_async_callback(logs.aclose)
             executions = ExecutionService(
-                directory, secrets, caller, repository, settings, resources.services.auth
+                directory, secrets, caller, repository, settings, resources.services.auth, logs
             )
             app.state.repository = repository
             app.state.executions = executions

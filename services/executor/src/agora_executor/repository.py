@@ -21,9 +21,12 @@ class ExecutorRepository:
         self._db = db
         self._call = bounded_call(timeout_s)
 
-    async def add_execution_log(self, log: dict[str, Any]) -> None:
-        """One document per execution, named by its id: a retried write cannot double it."""
-        await self._db.collection(EXECUTION_LOGS).document(log["id"]).set(log, **self._call)
+    async def add_execution_logs(self, logs: list[dict[str, Any]]) -> None:
+        """One document per execution, named by its id: a retried batch cannot double one."""
+        batch = self._db.batch()
+        for entry in logs:
+            batch.set(self._db.collection(EXECUTION_LOGS).document(entry["id"]), entry)
+        await batch.commit(**self._call)
 
     async def claim_idempotency_key(
         self, key_id: str, record: dict[str, Any]

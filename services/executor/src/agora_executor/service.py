@@ -16,6 +16,7 @@ from agora_common.iam.client import ServiceAuth
 from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
 from agora_executor.caller import AgentAnswer, AgentCaller
 from agora_executor.directory import AgentDirectory, AgentNotFound, Secrets
+from agora_executor.logs import ExecutionLogWriter
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker
 from agora_executor.repository import ExecutorRepository
@@ -63,7 +64,9 @@ class ExecutionService:
         repository: ExecutorRepository,
         settings: ExecutorSettings,
         identity: ServiceAuth,
+        logs: ExecutionLogWriter,
     ) -> None:
+        self._logs = logs
         # Cloud Run agents admit only the executor's identity (run.invoker), on top of the
         # signature the agent itself checks.
         self._identity = identity
@@ -156,7 +159,7 @@ class ExecutionService:
             raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            await self._log(
+            self._log(
                 execution_id,
                 user,
                 agent,
@@ -223,7 +226,7 @@ class ExecutionService:
             timeout = asked
         return float(min(timeout, self._settings.max_agent_timeout_s))
 
-    async def _log(
+    def _log(
         self,
         execution_id: str,
         user: UserIdentity,
@@ -260,10 +263,7 @@ class ExecutionService:
             # Analytics ships logs from here; a log stays until it is marked shipped.
             "shipped": False,
         }
-        try:
-            await self._repo.add_execution_log(entry)
-        except Exception:
-            log.exception("execution log not written", extra={"execution_id": execution_id})
+        self._logs.add(entry)
 
     # --- Idempotency-Key ---------------------------------------------------------------------
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
 from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.settings import AuthSettings
+from agora_common.app import from_state
 from agora_common.identity import services_only
 
 router = APIRouter(prefix="/internal/agent-secrets", tags=["internal"])
@@ -22,12 +23,7 @@ class AgentSecret(BaseModel):
     secret: str
 
 
-def _agent_secrets(request: Request) -> AgentSecrets:
-    store: AgentSecrets = request.app.state.agent_secrets
-    return store
-
-
-Store = Annotated[AgentSecrets, Depends(_agent_secrets)]
+Store = Annotated[AgentSecrets, Depends(from_state("agent_secrets"))]
 
 
 @router.post("/{agent_id}", response_model=AgentSecret, summary="A new signing secret")

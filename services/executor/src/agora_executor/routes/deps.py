@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from agora_common.app import from_state
 from agora_common.errors import Forbidden
 from agora_common.iam.verifier import ServiceCaller
 from agora_common.identity import EndUser, SignedInUser
@@ -17,21 +18,6 @@ from agora_executor.health import HealthProbe
 from agora_executor.repository import ExecutorRepository
 from agora_executor.service import ExecutionService, agent_hash_of
 from agora_executor.settings import ExecutorSettings
-
-
-def _executions(request: Request) -> ExecutionService:
-    service: ExecutionService = request.app.state.executions
-    return service
-
-
-def _deployments(request: Request) -> DeployService:
-    service: DeployService = request.app.state.deployments
-    return service
-
-
-def _health(request: Request) -> HealthProbe:
-    probe: HealthProbe = request.app.state.health
-    return probe
 
 
 async def _deployer(
@@ -71,8 +57,8 @@ async def _checked_agent_claim(request: Request, user: SignedInUser) -> UserIden
     return user
 
 
-Executions = Annotated[ExecutionService, Depends(_executions)]
-Deployments = Annotated[DeployService, Depends(_deployments)]
-Health = Annotated[HealthProbe, Depends(_health)]
+Executions = Annotated[ExecutionService, Depends(from_state("executions"))]
+Deployments = Annotated[DeployService, Depends(from_state("deployments"))]
+Health = Annotated[HealthProbe, Depends(from_state("health"))]
 Deployer = Annotated[tuple[str, str | None], Depends(_deployer)]
 Caller = Annotated[UserIdentity, Depends(_checked_agent_claim)]

@@ -1,0 +1,108 @@
+"""Execution logs, written off the request path in batches.
+
+An execution's answer does not wait for its log: entries are buffered and written by one
+background task, a Firestore batch at a time (every `flush_interval_s`, or at once when
+`batch_size` are waiting). A failed write keeps the entries and retries with backoff; shutdown
+flushes what is left. Each log is a document named by its execution id, so a retried batch
+cannot double anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+from agora_executor.repository import ExecutorRepository
+
+log = logging.getLogger("agora.executor.logs")
+MAX_BATCH = 500  # Firestore's limit of writes per batch
+
+
+class ExecutionLogWriter:
+    def __init__(
+        self,
+        repository: ExecutorRepository,
+        *,
+        batch_size: int = 100,
+        flush_interval_s: float = 0.05,
+        max_buffered: int = 100_000,
+        shutdown_timeout_s: float = 10.0,
+    ) -> None:
+        self._repo = repository
+        self._batch_size = min(batch_size, MAX_BATCH)
+        self._interval = flush_interval_s
+        self._max = max_buffered
+        self._shutdown_timeout = shutdown_timeout_s
+        self._pending: deque[dict[str, Any]] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._in_flight = 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if len(self._pending) >= self._max:
+            # Only when Firestore has been down for a long time: say so loudly, keep the newest.
+            dropped = self._pending.popleft()
+            log.error("execution log buffer full; dropped one", extra={"id": dropped["id"]})
+        self._pending.append(entry)
+        if len(self._pending) >= self._batch_size:
+            self._wake.set()
+
+    def __len__(self) -> int:
+        """Logs not yet stored: buffered, or in a write still under way."""
+        return len(self._pending) + self._in_flight
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def aclose(self) -> None:
+        """Flush everything buffered (bounded in time), then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), self._shutdown_timeout)
+            except TimeoutError:
+                log.error("execution logs not flushed at shutdown", extra={"left": len(self)})
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+    async def _run(self) -> None:
+        backoff = self._interval
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._interval)
+                continue
+            if await self._write_one_batch():
+                backoff = self._interval
+                continue
+            if self._closing and backoff > 2:
+                return  # aclose reports what is left
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _write_one_batch(self) -> bool:
+        """Write the oldest entries; on failure put them back in front, in order."""
+        size = min(self._batch_size, len(self._pending))
+        batch = [self._pending.popleft() for _ in range(size)]
+        self._in_flight = size
+        try:
+            await self._repo.add_execution_logs(batch)
+            return True
+        except Exception as exc:
+            self._pending.extendleft(reversed(batch))
+            log.warning(
+                "execution logs not written; retrying",
+                extra={"count": size, "error": type(exc).__name__},
+            )
+            return False
+        finally:
+            self._in_flight = 0

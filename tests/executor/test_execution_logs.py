@@ -1,0 +1,91 @@
+"""Execution logs leave the request path: batched, retried, flushed at shutdown, never doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from google.cloud import firestore
+
+from agora_common.clients import close_firestore_client, make_firestore_client
+from agora_executor.logs import ExecutionLogWriter
+from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
+from agora_executor.settings import ExecutorSettings
+from tests.support.factories import local_settings_kwargs
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(dev_key: tuple[object, object], firestore_host: str) -> ExecutorSettings:
+    return ExecutorSettings(
+        **local_settings_kwargs(
+            *dev_key,  # type: ignore[arg-type]
+            "http://executor",
+            project_id=f"demo-agora-logs-{secrets.token_hex(4)}",
+            firestore_emulator_host=firestore_host,
+        )
+    )
+
+
+@pytest.fixture
+async def db(
+    dev_key: tuple[object, object], emulator_env: dict[str, str]
+) -> AsyncIterator[firestore.AsyncClient]:
+    client = make_firestore_client(_settings(dev_key, emulator_env["FIRESTORE_EMULATOR_HOST"]))
+    yield client
+    await close_firestore_client(client)
+
+
+def entry(run: str, index: int) -> dict[str, object]:
+    return {"id": f"{run}-{index:04d}", "status": "succeeded", "duration_ms": 1.0}
+
+
+async def count(db: firestore.AsyncClient, run: str) -> int:
+    return len([d async for d in db.collection(EXECUTION_LOGS).stream() if d.id.startswith(run)])
+
+
+async def test_logs_are_written_in_batches_and_flushed_at_shutdown(
+    db: firestore.AsyncClient,
+) -> None:
+    run = secrets.token_hex(4)
+    writer = ExecutionLogWriter(ExecutorRepository(db), batch_size=100, flush_interval_s=0.05)
+    writer.start()
+    for index in range(250):
+        writer.add(entry(run, index))
+    for _ in range(100):
+        if await count(db, run) == 250:
+            break
+        await asyncio.sleep(0.05)
+    assert await count(db, run) == 250
+    for index in range(250, 260):  # still buffered when the service stops
+        writer.add(entry(run, index))
+    await writer.aclose()
+    assert await count(db, run) == 260
+
+
+async def test_a_firestore_outage_keeps_the_logs_until_it_returns(
+    dev_key: tuple[object, object], db: firestore.AsyncClient
+) -> None:
+    run = secrets.token_hex(4)
+    dead = make_firestore_client(_settings(dev_key, "127.0.0.1:9"))
+    writer = ExecutionLogWriter(
+        ExecutorRepository(dead, timeout_s=0.2), flush_interval_s=0.01, shutdown_timeout_s=0.5
+    )
+    writer.start()
+    for index in range(5):
+        writer.add(entry(run, index))
+    await asyncio.sleep(0.5)
+    assert len(writer) == 5, "nothing is dropped while Firestore is down"
+    await writer.aclose()
+    await close_firestore_client(dead)
+
+    # The same entries written again (a retry after recovery) stay five documents.
+    again = ExecutionLogWriter(ExecutorRepository(db), flush_interval_s=0.01)
+    again.start()
+    for index in range(5):
+        again.add(entry(run, index))
+        again.add(entry(run, index))
+    await again.aclose()
+    assert await count(db, run) == 5
