@@ -51,10 +51,20 @@ test: install lint typecheck pytest ## Everything CI runs: lint, type check, the
 check: test ## Alias of test
 
 .PHONY: bench
-bench: install ## Gateway benchmark: the same registry read direct and through the gateway (wrk)
+bench: bench-gateway bench-execute ## Every benchmark (results go in docs/benchmarks.md)
+
+.PHONY: wrk
+wrk:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "wrk is missing: apt-get install wrk"; exit 2; }
+
+.PHONY: bench-gateway
+bench-gateway: install wrk ## The same registry read, direct and through the gateway
 	PYTHONPATH=. uv run --frozen python bench/gateway/run.py
+
+.PHONY: bench-execute
+bench-execute: install wrk ## A QuantFlow tool, direct and through gateway + executor
+	PYTHONPATH=. uv run --frozen python bench/execute/run.py
 
 .PHONY: deploy-%
 deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-registry)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +62,74 @@ def wrk(
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["rps"] = result["requests"] / result["seconds"]
     return result
+
+
+# One wrk run against a target at a number of connections.
+Measure = Callable[[int], dict[str, Any]]
+
+
+def compare(
+    targets: dict[str, Measure], cpu_pid: int, cpu_key: str, *, seconds: float, repeats: int
+) -> dict[str, Any]:
+    """Warm every target, then interleaved repetitions of: throughput at 32 connections (with the
+    CPU that `cpu_pid` spent per request), latency at 4. Medians, and ratios to the first."""
+    for measure in targets.values():
+        measure(4)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    for _ in range(repeats):
+        for name, measure in targets.items():
+            before = cpu_seconds(cpu_pid)
+            throughput = measure(32)
+            cpu = cpu_seconds(cpu_pid) - before
+            latency = measure(4)
+            runs[name].append(
+                {
+                    "rps": throughput["rps"],
+                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
+                    "p50_ms": latency["p50_ms"],
+                    "p95_ms": latency["p95_ms"],
+                    "p99_ms": latency["p99_ms"],
+                    cpu_key: cpu / throughput["requests"] * 1e6,
+                }
+            )
+    summary: dict[str, Any] = {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+    base, via = (summary[name] for name in targets)
+    summary["ratios"] = {
+        "throughput_x_direct": via["rps"] / base["rps"],
+        "added_p50_ms": via["p50_ms"] - base["p50_ms"],
+        "added_p95_ms": via["p95_ms"] - base["p95_ms"],
+        f"{cpu_key}_per_request": via[cpu_key],
+    }
+    summary["runs"] = runs
+    summary["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "seconds": seconds,
+        "repeats": repeats,
+    }
+    return summary
+
+
+def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_label: str) -> str:
+    """The Markdown table docs/benchmarks.md records."""
+    rows = [
+        "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
+        f"{cpu_label} | errors |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    base = summary[names[0]]
+    for name in names:
+        r = summary[name]
+        cpu = "-" if name == names[0] else f"{r[cpu_key]:.0f} µs"
+        rows.append(
+            f"| {name} | {r['rps']:,.0f} | {r['rps'] / base['rps']:.2f} | "
+            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} | "
+            f"{r['errors']:.0f} |"
+        )
+    ratios = summary["ratios"]
+    rows.append(
+        f"\nadded p50 {ratios['added_p50_ms']:+.2f} ms, p95 {ratios['added_p95_ms']:+.2f} ms"
+    )
+    return "\n".join(rows)

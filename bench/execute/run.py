@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
 from agora_devstack.fleet import LocalPaths, service_env
 from agora_devstack.processes import Supervisor, free_ports, http_ready
 from agora_devstack.seeding import Seeder
-from bench.common import HERE, cpu_seconds, pin_pid, pinned, wrk
+from bench.common import HERE, compare, pin_pid, pinned, table, wrk
 from tests.support.factories import signer_for
 from tests.support.firebase import AuthEmulator
 
@@ -82,7 +80,7 @@ def main() -> int:
             executor_pid = services.children["executor"].pid
             results = run(args, key, emulators, urls, executor_pid, workdir)
     print(json.dumps(results, indent=2))
-    print(table(results))
+    print(table(results, ("direct", "platform"), "executor_cpu_us", "executor CPU per execution"))
     return 0
 
 
@@ -162,65 +160,13 @@ def run(
             env=gateway_env,
         )
 
-    targets = {"direct": direct, "platform": through}
-    for measure in targets.values():  # warm caches, pools and the agent
-        measure(4)
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
-    for _ in range(args.repeats):
-        for name, measure in targets.items():
-            before = cpu_seconds(executor_pid)
-            throughput = measure(32)
-            cpu = cpu_seconds(executor_pid) - before
-            latency = measure(4)
-            runs[name].append(
-                {
-                    "rps": throughput["rps"],
-                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
-                    "p50_ms": latency["p50_ms"],
-                    "p95_ms": latency["p95_ms"],
-                    "p99_ms": latency["p99_ms"],
-                    "executor_cpu_us": cpu / throughput["requests"] * 1e6,
-                }
-            )
-    summary: dict[str, Any] = {
-        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
-    }
-    direct_s, via = summary["direct"], summary["platform"]
-    summary["ratios"] = {
-        "throughput_x_direct": via["rps"] / direct_s["rps"],
-        "added_p50_ms": via["p50_ms"] - direct_s["p50_ms"],
-        "added_p95_ms": via["p95_ms"] - direct_s["p95_ms"],
-        "executor_cpu_us_per_execution": via["executor_cpu_us"],
-    }
-    summary["runs"] = runs
-    summary["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "seconds": args.seconds,
-        "repeats": args.repeats,
-    }
-    return summary
-
-
-def table(s: dict[str, Any]) -> str:
-    rows = [
-        "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
-        "executor CPU per execution | errors |",
-        "|---|---:|---:|---|---:|---:|",
-    ]
-    for name in ("direct", "platform"):
-        r = s[name]
-        cpu = "-" if name == "direct" else f"{r['executor_cpu_us']:.0f} µs"
-        rows.append(
-            f"| {name} | {r['rps']:,.0f} | {r['rps'] / s['direct']['rps']:.2f} | "
-            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} | "
-            f"{r['errors']:.0f} |"
-        )
-    rows.append(
-        f"\nadded p50 {s['ratios']['added_p50_ms']:+.2f} ms, "
-        f"p95 {s['ratios']['added_p95_ms']:+.2f} ms"
+    return compare(
+        {"direct": direct, "platform": through},
+        executor_pid,
+        "executor_cpu_us",
+        seconds=args.seconds,
+        repeats=args.repeats,
     )
-    return "\n".join(rows)
 
 
 if __name__ == "__main__":

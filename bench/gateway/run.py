@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +24,7 @@ from agora_common.iam.tokens import generate_dev_key
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
 from agora_devstack.fleet import LocalPaths, service_env
 from agora_devstack.processes import Supervisor, free_ports, http_ready
-from bench.common import cpu_seconds, pin_pid, pinned, wrk
+from bench.common import Measure, compare, pin_pid, pinned, table, wrk
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
@@ -72,7 +70,7 @@ def main() -> int:
                 pin_pid(1, child.pid)
             results = run(args, key, emulators, registry, gateway, services.children["gateway"].pid)
     print(json.dumps(results, indent=2))
-    print(table(results))
+    print(table(results, ("direct", "gateway"), "gateway_cpu_us", "gateway CPU per request"))
     return 0
 
 
@@ -105,64 +103,19 @@ def run(
         "direct": (f"{registry}/{agent_id}", direct_headers),
         "gateway": (f"{gateway}/api/v1/agents/{agent_id}", user.bearer),
     }
-    for url, headers in targets.values():  # warm caches and connection pools
+    for url, headers in targets.values():
         assert httpx.get(url, headers=headers).status_code == 200
-        wrk(url, headers, 4, 2)
-    runs: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
-    for _ in range(args.repeats):
-        for name, (url, headers) in targets.items():
-            before = cpu_seconds(gateway_pid)
-            throughput = wrk(url, headers, 32, args.seconds)
-            cpu = cpu_seconds(gateway_pid) - before
-            latency = wrk(url, headers, 4, args.seconds)
-            runs[name].append(
-                {
-                    "rps": throughput["rps"],
-                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
-                    "p50_ms": latency["p50_ms"],
-                    "p95_ms": latency["p95_ms"],
-                    "p99_ms": latency["p99_ms"],
-                    "gateway_cpu_us": cpu / throughput["requests"] * 1e6,
-                }
-            )
-    summary = {
-        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
-    }
-    direct, via = summary["direct"], summary["gateway"]
-    summary["ratios"] = {
-        "throughput_x_direct": via["rps"] / direct["rps"],
-        "added_p50_ms": via["p50_ms"] - direct["p50_ms"],
-        "added_p95_ms": via["p95_ms"] - direct["p95_ms"],
-        "gateway_cpu_us_per_request": via["gateway_cpu_us"],
-    }
-    summary["runs"] = runs
-    summary["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "seconds": args.seconds,
-        "repeats": args.repeats,
-    }
-    return summary
 
+    def measure(url: str, headers: dict[str, str]) -> Measure:
+        return lambda connections: wrk(url, headers, connections, args.seconds)
 
-def table(s: dict[str, Any]) -> str:
-    rows = [
-        "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
-        "gateway CPU per request |",
-        "|---|---:|---:|---|---:|",
-    ]
-    for name in ("direct", "gateway"):
-        r = s[name]
-        cpu = "-" if name == "direct" else f"{r['gateway_cpu_us']:.0f} µs"
-        rows.append(
-            f"| {name} | {r['rps']:,.0f} | {r['rps'] / s['direct']['rps']:.2f} | "
-            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} |"
-        )
-    rows.append(
-        f"\nadded p50 {s['ratios']['added_p50_ms']:+.2f} ms, "
-        f"p95 {s['ratios']['added_p95_ms']:+.2f} ms"
+    return compare(
+        {name: measure(*target) for name, target in targets.items()},
+        gateway_pid,
+        "gateway_cpu_us",
+        seconds=args.seconds,
+        repeats=args.repeats,
     )
-    return "\n".join(rows)
 
 
 if __name__ == "__main__":

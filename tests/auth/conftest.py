@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,11 @@ from google.cloud import firestore
 from agora_auth.app import create_app
 from agora_auth.settings import AuthSettings
 from agora_common.clients import close_firestore_client, make_firestore_client
-from agora_common.iam.tokens import DevSigner
-from agora_common.identity import identity_headers
 from agora_common.models import CallerKind, UserIdentity
-from tests.support.factories import local_settings_kwargs, signer_for
+from tests.support.calls import CallsAsService
+from tests.support.factories import local_settings_kwargs
 from tests.support.kms import KmsStandIn, kms_stand_in
 from tests.support.servers import free_port, serving
-
-ANONYMOUS = UserIdentity()
 
 
 def user(uid: str | None = None, *, admin: bool = False) -> UserIdentity:
@@ -61,7 +58,7 @@ def auth_settings(
 
 
 @dataclass
-class AuthApp:
+class AuthApp(CallsAsService):
     """The served auth service, called the way the gateway (or another service) would."""
 
     url: str
@@ -70,34 +67,6 @@ class AuthApp:
     settings: AuthSettings
     http: httpx.AsyncClient
     db: firestore.AsyncClient
-    _signers: dict[str, DevSigner] = field(default_factory=dict)
-
-    def headers(
-        self, as_user: UserIdentity | None = ANONYMOUS, service: str = "gateway"
-    ) -> dict[str, str]:
-        """A service token for `service`, plus identity headers when a user is given."""
-        signer = self._signers.get(service)
-        if signer is None:
-            signer = self._signers[service] = signer_for(self.key_file, service, self.project)
-        headers = {"authorization": f"Bearer {signer.sign(self.url)}"}
-        if as_user is not None:
-            headers.update(identity_headers(as_user))
-        return headers
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        as_user: UserIdentity | None = ANONYMOUS,
-        *,
-        service: str | None = "gateway",
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """`service=None` sends no service token at all."""
-        sent: dict[str, str] = self.headers(as_user, service) if service is not None else {}
-        sent.update(headers or {})
-        return await self.http.request(method, f"{self.url}{path}", headers=sent, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from agora_common.models import UserIdentity
-from tests.auth.conftest import ANONYMOUS, AuthApp, agent, user
+from tests.auth.conftest import AuthApp, agent, user
+from tests.support.calls import ANONYMOUS
 
 pytestmark = pytest.mark.integration
 

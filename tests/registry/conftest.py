@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +14,13 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from agora_common.clients import close_firestore_client, make_firestore_client
-from agora_common.iam.tokens import DevSigner
-from agora_common.identity import identity_headers
 from agora_common.models import CallerKind, UserIdentity
 from agora_registry.app import create_app
 from agora_registry.repository import AgentRepository
 from agora_registry.settings import RegistrySettings
-from tests.support.factories import card, local_settings_kwargs, signer_for
+from tests.support.calls import CallsAsService
+from tests.support.factories import card, local_settings_kwargs
 from tests.support.servers import free_port, serving
-
-ANONYMOUS = UserIdentity()
 
 
 def user(uid: str | None = None, *, admin: bool = False) -> UserIdentity:
@@ -34,7 +31,7 @@ def user(uid: str | None = None, *, admin: bool = False) -> UserIdentity:
 
 
 @dataclass
-class Registry:
+class Registry(CallsAsService):
     """The served registry, called the way the gateway (or another service) would."""
 
     url: str
@@ -43,33 +40,6 @@ class Registry:
     http: httpx.AsyncClient
     db: firestore.AsyncClient
     repo: AgentRepository
-    _signers: dict[str, DevSigner] = field(default_factory=dict)
-
-    def headers(
-        self, as_user: UserIdentity | None = ANONYMOUS, service: str = "gateway"
-    ) -> dict[str, str]:
-        """A service token for `service`, plus identity headers when a user is given."""
-        signer = self._signers.get(service)
-        if signer is None:
-            signer = self._signers[service] = signer_for(self.key_file, service, self.project)
-        headers = {"authorization": f"Bearer {signer.sign(self.url)}"}
-        if as_user is not None:
-            headers.update(identity_headers(as_user))
-        return headers
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        as_user: UserIdentity | None = ANONYMOUS,
-        *,
-        service: str | None = "gateway",
-        headers: dict[str, str] | dict[str, bytes] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        sent: dict[str, Any] = self.headers(as_user, service) if service is not None else {}
-        sent.update(headers or {})
-        return await self.http.request(method, f"{self.url}{path}", headers=sent, **kwargs)
 
     async def register(
         self, owner: UserIdentity, body: dict[str, Any] | None = None

@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from agora_common.models import AgentCard, canonical_card_json
-from tests.registry.conftest import ANONYMOUS, Registry, card, user
+from tests.registry.conftest import Registry, card, user
+from tests.support.calls import ANONYMOUS
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,8 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from agora_common.models import UserIdentity
 from agora_registry.app import create_app
 from agora_registry.search_cache import KEY_PREFIX
-from tests.registry.conftest import ANONYMOUS, Registry, card, registry_settings, user
+from tests.registry.conftest import Registry, card, registry_settings, user
+from tests.support.calls import ANONYMOUS
 from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from agora_common.models import CallerKind, UserIdentity
-from tests.registry.conftest import ANONYMOUS, Registry, card, user
+from tests.registry.conftest import Registry, card, user
+from tests.support.calls import ANONYMOUS
 
 pytestmark = pytest.mark.integration
 

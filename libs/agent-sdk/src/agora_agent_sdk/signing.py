@@ -20,7 +20,7 @@ HEADER_SIGNATURE = "X-Agora-Signature"
 AGENT_AUTH_PREFIX = "agent_"
 SIGNATURE_VERSION = "v1"
 # How far a call's timestamp may be from the agent's clock, either way.
-TOLERANCE_SECONDS = 300
+TOLERANCE_SECONDS = 60
 
 _HASH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
