@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from agora_auth.cli import build_parser, main
+from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.keys.envelope import EnvelopeCipher
 from agora_auth.keys.providers import Provider
 from agora_auth.keys.repository import ApiKeyRepository
@@ -283,3 +284,21 @@ def test_python_dash_m_agora_auth_cli_runs_rotate_keys(
     assert "added key version local/2" in result.stdout
     assert "done under local/2: re-wrapped 0 keys in 0/0 documents" in result.stdout
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+async def test_rotation_rewraps_agents_signing_secrets_too(store: Store, kms: KmsStandIn) -> None:
+    db = make_firestore_client(store.settings)
+    try:
+        async with open_key_wrapper(store.settings) as wrapper:
+            secret = await AgentSecrets(db, EnvelopeCipher(wrapper)).issue("agent-1")
+        kms_version = await new_primary(store, kms)
+        added: list[str] = []
+        result = await rotate_keys(store.settings, on_new_version=added.append)
+        assert (result.rewrapped, result.failed) == (1, 0)
+        stored = (await db.collection("agent_secrets").document("agent-1").get()).to_dict()
+        assert stored is not None
+        assert stored["key_version"] == (kms_version or added[0])
+        async with open_key_wrapper(store.settings) as wrapper:
+            assert await AgentSecrets(db, EnvelopeCipher(wrapper)).reveal("agent-1") == secret
+    finally:
+        await close_firestore_client(db)

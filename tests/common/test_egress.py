@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from agora_common.egress import EgressGuard, EgressRefused, is_public
+from agora_common.egress import EgressGuard, EgressRefused, is_public, system_resolve
 from agora_common.http1 import Http1Transport
 from tests.support.servers import serving
 
@@ -159,3 +159,23 @@ async def test_the_transport_connects_to_the_checked_address() -> None:
         async with httpx.AsyncClient(transport=transport) as client:
             with pytest.raises(EgressRefused):
                 await client.get(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://agent.example/?next=/internal/agent-secrets/x",
+        "https://agent.example/#frag",
+        "https://" + "a" * 64 + ".example/",  # a label over 63 characters
+        "https://a..b.example/",
+    ],
+)
+async def test_queries_fragments_and_bad_names_are_refused(url: str) -> None:
+    guard = EgressGuard(resolve=system_resolve)
+
+    async def check() -> None:
+        _, host, port = guard.check_url(url)
+        await guard.addresses(host, port)  # the real resolver rejects what slipped through
+
+    with pytest.raises(EgressRefused):
+        await check()

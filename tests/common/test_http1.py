@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -166,5 +167,36 @@ async def test_a_100_continue_before_the_answer_is_not_the_answer() -> None:
     assert response.status_code == 201
     assert response.headers["x-final"] == "yes"
     assert response.content == b"ok"
+    await transport.aclose()
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "flood",
+    [
+        b"x-big: " + b"a" * 200_000 + b"\r\n",  # one endless header value
+        b"".join(b"x-h%d: v\r\n" % i for i in range(500)),  # too many headers
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n" * 5_000,  # interim answers for ever
+    ],
+)
+async def test_a_server_that_floods_the_response_head_is_cut_off(flood: bytes) -> None:
+    """A hostile upstream (an agent) must not make us buffer its head without bound."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if flood.startswith(b"HTTP/"):
+            writer.write(flood)
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\n" + flood)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+            await asyncio.sleep(1)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = Http1Transport()
+    with pytest.raises(httpx.RemoteProtocolError):
+        await _read(transport, httpx.Request("GET", f"http://127.0.0.1:{port}/"))
     await transport.aclose()
     server.close()

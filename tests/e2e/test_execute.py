@@ -359,10 +359,11 @@ async def test_a_wrong_agent_claim_is_403_and_recorded(
         agent,
         quantflow["id"],
         "compound_growth",
-        {"principal": 1000, "rate": 0.05, "years": 10},
+        {"principal": 1000, "annual_rate": 0.05, "compounds_per_year": 1, "years": 10},
         headers={"X-Agent-Auth": f"agent_{quantflow['hash_id']}"},
     )
-    assert ok.status_code in (200, 400), ok.text  # reached the tool (schema aside)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["result"]["future_value"] == pytest.approx(1628.89, abs=0.01)
     claim = f"agent_impostor{time.time_ns()}"
     refused = execute(
         stack, agent, quantflow["id"], "black_scholes", OPTION, headers={"X-Agent-Auth": claim}
@@ -495,3 +496,33 @@ def test_executor_routes_by_caller(
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.json()["error"]["code"]
+
+
+async def test_a_retried_key_after_a_timeout_replays_the_timeout_not_the_tool(
+    stack: Stack,
+    owner: EmulatorUser,
+    user: EmulatorUser,
+    repository: ExecutorRepository,
+    rogue: str,
+) -> None:
+    """The agent was called and may have run the tool: a retry must not run it a second time."""
+    agent_id = await active_agent_at(stack, owner, repository, f"{rogue}/slow", timeout_s=1)
+    key = {"Idempotency-Key": f"slow-{time.time_ns()}"}
+    first = execute(stack, user, agent_id, "black_scholes", {"spot": 1}, headers=key)
+    assert first.status_code == 504
+    started = time.monotonic()
+    again = execute(stack, user, agent_id, "black_scholes", {"spot": 1}, headers=key)
+    assert again.status_code == 504
+    assert again.json()["error"]["code"] == "AGENT_TIMEOUT"
+    assert time.monotonic() - started < 0.9, "answered from the key, not by calling again"
+
+
+async def test_a_key_whose_call_never_left_is_free_for_a_retry(
+    stack: Stack, owner: EmulatorUser, user: EmulatorUser, repository: ExecutorRepository
+) -> None:
+    agent_id = await active_agent_at(stack, owner, repository, f"http://127.0.0.1:{free_port()}")
+    key = {"Idempotency-Key": f"down-{time.time_ns()}"}
+    for _ in range(2):  # each attempt really tries the (dead) agent again
+        response = execute(stack, user, agent_id, "black_scholes", {"spot": 1}, headers=key)
+        assert response.status_code == 503
+        assert "idempotent-replayed" not in response.headers

@@ -272,3 +272,14 @@ async def test_delete_removes_the_agent_and_its_queue_entry(registry: Registry) 
     assert await registry.repo.queue_entry(agent_id) is None
     assert (await registry.call("GET", f"/{agent_id}", owner)).status_code == 404
     assert (await registry.call("DELETE", f"/{agent_id}", owner)).status_code == 404
+
+
+async def test_a_metadata_change_sends_an_active_agent_back_to_vetting(registry: Registry) -> None:
+    """Metadata says which of the caller's keys the agent receives: vetting must see a change."""
+    owner = user()
+    agent_id = (await registry.register(owner))["id"]
+    await registry.activate(agent_id)
+    change = {"metadata": {"provider_keys": ["openai"]}}
+    response = await registry.call("PATCH", f"/{agent_id}", owner, json=change)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "pending-vetting"

@@ -200,3 +200,27 @@ def test_loopback_stays_allowed_for_local_agents() -> None:
     check_card(
         AgentCard.model_validate(card(deployment={"url": "http://127.0.0.1:9000"})), local=True
     )
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"provider_keys": ["../victim-uid/openai"]},  # would address another user's key
+        {"provider_keys": ["openai", "openai"]},
+        {"provider_keys": "openai"},
+        {"provider_keys": ["OpenAI"]},
+        {"source": "../../etc"},
+        {"source": "/abs/path"},
+        {"timeout_s": 0},
+        {"timeout_s": 3600},
+        {"timeout_s": True},
+    ],
+)
+def test_metadata_the_platform_reads_is_checked(metadata: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        AgentCard.model_validate(card(metadata=metadata))
+
+
+def test_well_formed_platform_metadata_is_accepted() -> None:
+    metadata = {"provider_keys": ["openai", "groq"], "source": "agents/quantflow", "timeout_s": 5}
+    assert AgentCard.model_validate(card(metadata={**metadata, "anything": 1})).metadata

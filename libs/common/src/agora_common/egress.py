@@ -84,6 +84,12 @@ class EgressGuard:
         except ValueError:
             raise EgressRefused("The agent's URL is malformed") from None
         host = (parts.hostname or "").rstrip(".").lower()
+        if parts.query or parts.fragment:
+            raise EgressRefused("The agent's URL must not carry a query or fragment")
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            raise EgressRefused("The agent's host name is not valid") from None
         if parts.scheme not in ("https", "http") or not host:
             raise EgressRefused("The agent's URL must be an absolute https URL")
         if parts.username is not None or parts.password is not None:
@@ -114,7 +120,7 @@ class EgressGuard:
             try:
                 async with asyncio.timeout(self.timeout_s):
                     found = await self._resolve(host, port)
-            except (TimeoutError, OSError) as exc:
+            except (TimeoutError, OSError, UnicodeError, ValueError) as exc:
                 raise EgressRefused("The agent's host does not resolve") from exc
         if not found:
             raise EgressRefused("The agent's host does not resolve")

@@ -20,6 +20,9 @@ import httptools
 import httpx
 
 _CHUNK_HIGH_WATER = 16
+# A response head (status line, headers and any 1xx answers before it) may be this large at most.
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADERS = 128
 # Framing and connection headers are always the transport's own.
 _NOT_FORWARDED = frozenset(
     {
@@ -51,6 +54,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self._parser = httptools.HttpResponseParser(self)
         self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
         self._head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] | None = None
         self._chunks: deque[bytes] = deque()
         self._complete = False
@@ -71,6 +75,14 @@ class _Connection(asyncio.Protocol):
             self._fail(httpx.RemoteProtocolError("connection closed by the server"))
 
     def data_received(self, data: bytes) -> None:
+        if self._head is not None and not self._head.done():
+            # Until the head is complete the parser buffers it, so bound it here: a server that
+            # streams headers (or 1xx answers) for ever must not exhaust our memory.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(httpx.RemoteProtocolError("response head too large"))
+                self.close()
+                return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -79,6 +91,8 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self._headers) >= MAX_HEADERS:
+            raise httpx.RemoteProtocolError("too many response headers")
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -108,6 +122,7 @@ class _Connection(asyncio.Protocol):
     def start(self) -> asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]]:
         """Reset for a new exchange; the future resolves with the response head."""
         self._headers = []
+        self._head_bytes = 0
         self._chunks.clear()
         self._complete = False
         self._error = None

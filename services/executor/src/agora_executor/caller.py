@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from agora_agent_sdk.signing import sign_request
-from agora_common.egress import EgressGuard
+from agora_common.egress import EgressGuard, EgressRefused
 from agora_common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from agora_common.tracing import outgoing_trace_headers
 
@@ -73,13 +73,16 @@ class AgentCaller:
         }
         if authorization:  # Cloud Run agents also demand the executor's ID token
             headers["authorization"] = authorization
-        request = httpx.Request(
-            "POST",
-            f"{base_url.rstrip('/')}/execute",
-            headers=headers,
-            content=body,
-            extensions={"timeout": self._timeouts},
-        )
+        try:
+            request = httpx.Request(
+                "POST",
+                f"{base_url.rstrip('/')}/execute",
+                headers=headers,
+                content=body,
+                extensions={"timeout": self._timeouts},
+            )
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            raise EgressRefused("The agent's URL is not valid") from None
         try:
             async with asyncio.timeout(timeout_s):
                 response = await self.transport.handle_async_request(request)
@@ -110,7 +113,7 @@ class AgentCaller:
         """The agent's answer, validated; its raw output is never passed on as is."""
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AgentBadAnswer() from None
         if not isinstance(body, dict):
             raise AgentBadAnswer()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 from agora_common.cache import ExpiringCache
 from agora_common.errors import BadGateway, NotFound
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentView
+from agora_common.models import AgentView, KeyProvider
 
 
 class AgentNotFound(NotFound):
@@ -86,9 +87,9 @@ class Secrets:
 
     async def provider_key(self, uid: str, provider: str) -> str:
         """The caller's own key for `provider`, for one call; never stored here."""
-        response = await self._services.request(
-            "auth", "GET", f"/internal/api-keys/{uid}/{provider}"
-        )
+        provider = KeyProvider(provider).value  # the card was checked; never trust it blindly
+        path = f"/internal/api-keys/{quote(uid, safe='')}/{provider}"
+        response = await self._services.request("auth", "GET", path)
         if response.status_code == 404:
             raise MissingProviderKey(
                 f"This agent needs your {provider} API key; add it with PATCH /auth/user/api-keys"

@@ -66,6 +66,8 @@ class HealthProbe:
             status = response.status_code
         except AgoraError as exc:
             error = exc.code
+        except (ValueError, UnicodeError):
+            error = "EGRESS_REFUSED"
         except TimeoutError:
             error = "TIMEOUT"
         except httpx.HTTPError:

@@ -11,10 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from agora_common.errors import Conflict, Forbidden, ServiceUnavailable, ValidationFailed
+from agora_common.errors import (
+    AgoraError,
+    Conflict,
+    Forbidden,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from agora_common.iam.client import ServiceAuth
 from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
-from agora_executor.caller import AgentAnswer, AgentCaller
+from agora_executor.caller import AgentAnswer, AgentBadAnswer, AgentCaller, AgentTimeout
 from agora_executor.directory import AgentDirectory, AgentNotFound, Secrets
 from agora_executor.logs import ExecutionLogWriter
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
@@ -32,6 +38,24 @@ class AgentNotActive(Conflict):
 class ExecutionInProgress(Conflict):
     code = "EXECUTION_IN_PROGRESS"
     message = "An execution with this Idempotency-Key is still running; retry shortly"
+
+
+class AnswerNotKept(Conflict):
+    code = "IDEMPOTENT_ANSWER_NOT_KEPT"
+    message = "The first answer with this Idempotency-Key was too large to keep for replays"
+
+
+class ReplayedFailure(AgoraError):
+    """The error the first call with this Idempotency-Key got after reaching the agent."""
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        super().__init__(str(stored["message"]), code=str(stored["code"]))
+        self.status_code = int(stored["status"])
+
+
+MAX_KEPT_ANSWER_BYTES = 900_000
+# Errors raised after the call reached the agent: the tool may have run.
+REACHED_THE_AGENT = (AgentTimeout, AgentBadAnswer)
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -120,6 +144,14 @@ class ExecutionService:
                 return replay, True
         try:
             execution = await self._run(user, agent, request)
+        except AgoraError as error:
+            if key_id is not None:
+                if isinstance(error, REACHED_THE_AGENT):
+                    # The tool may have run: a retry gets this answer again, never a second run.
+                    await self._finish(key_id, user, request, None, error)
+                else:
+                    await self._release(key_id)
+            raise
         except BaseException:
             if key_id is not None:
                 await self._release(key_id)
@@ -290,25 +322,54 @@ class ExecutionService:
             return key_id, None
         if existing.get("digest") != record["digest"]:
             raise IdempotencyKeyReused()
-        if existing.get("state") != "done":
+        state = existing.get("state")
+        if state == "running":
+            # A claim outlives its execution only when an instance died mid-call: after the
+            # longest an execution can take, it may be taken over.
+            lease_s = self._settings.max_agent_timeout_s + 30
+            if existing["created_at"] + timedelta(seconds=lease_s) <= now:
+                await self._repo.replace_idempotency_key(key_id, record)
+                return key_id, None
             raise ExecutionInProgress()
-        return key_id, Execution.model_validate(existing["execution"])
+        if state == "failed":
+            raise ReplayedFailure(existing["error"])
+        if state == "unkept":
+            raise AnswerNotKept(details=[{"execution_id": existing.get("execution_id")}])
+        return key_id, Execution.model_validate_json(existing["execution"])
 
     async def _finish(
-        self, key_id: str, user: UserIdentity, request: ExecuteRequest, execution: Execution
+        self,
+        key_id: str,
+        user: UserIdentity,
+        request: ExecuteRequest,
+        execution: Execution | None,
+        error: AgoraError | None = None,
     ) -> None:
+        """Keep the answer for replays: the execution, or the error after the agent was called."""
         now = datetime.now(UTC)
-        await self._repo.replace_idempotency_key(
-            key_id,
-            {
-                "uid": user.uid,
-                "digest": self._digest(request),
-                "state": "done",
-                "execution": execution.model_dump(mode="json"),
-                "created_at": now,
-                "expire_at": now + timedelta(seconds=self._settings.idempotency_ttl_s),
-            },
-        )
+        record: dict[str, Any] = {
+            "uid": user.uid,
+            "digest": self._digest(request),
+            "created_at": now,
+            "expire_at": now + timedelta(seconds=self._settings.idempotency_ttl_s),
+        }
+        if execution is None:
+            assert error is not None
+            status, code, message = error.status_code, error.code, error.message
+            record |= {
+                "state": "failed",
+                "error": {"status": status, "code": code, "message": message},
+            }
+        else:
+            answer = execution.model_dump_json()
+            if len(answer) > MAX_KEPT_ANSWER_BYTES:  # a Firestore document holds 1 MiB
+                record |= {"state": "unkept", "execution_id": execution.execution_id}
+            else:
+                record |= {"state": "done", "execution": answer}
+        try:
+            await self._repo.replace_idempotency_key(key_id, record)
+        except Exception:
+            log.exception("idempotent answer not kept", extra={"key": key_id[:12]})
 
     async def _release(self, key_id: str) -> None:
         try:

@@ -53,7 +53,7 @@ def check_transition(current: AgentStatus, target: AgentStatus) -> AgentStatus:
 
 
 def after_card_change(current: AgentStatus, *, revet: bool) -> AgentStatus:
-    """The status after the owner changed the card; `revet` when tools or deployment changed.
+    """The status after the owner changed the card; `revet` when what vetting checked changed.
 
     Any change to a rejected agent is a resubmission. A tools or deployment change sends a vetted
     or active agent back to vetting; a suspended agent must be reinstated first, or the change

@@ -150,11 +150,15 @@ class RegistryService:
         if changed.card_json == record.card_json:
             return full_view(record)
         before, after = record.card, changed.card
-        revet = before["tools"] != after["tools"] or before["deployment"] != after["deployment"]
+        # What vetting checked: the tools, where the agent runs, and what the platform reads
+        # from metadata (provider keys it receives, its source, its timeout).
+        revet = any(before.get(k) != after.get(k) for k in ("tools", "deployment", "metadata"))
         status = lifecycle.after_card_change(record.status, revet=revet)
         event = None
         if status is not record.status:
-            reason = "tools or deployment changed" if revet else "resubmitted by the owner"
+            reason = (
+                "tools, deployment or metadata changed" if revet else "resubmitted by the owner"
+            )
             changed = changed.with_status(status, reason, now)
             event = _event(record.status, status, reason, SELF, user.uid, now)
         requeue = status is AgentStatus.PENDING_VETTING and (revet or event is not None)

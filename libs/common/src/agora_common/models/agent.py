@@ -43,6 +43,42 @@ _BIDI_CONTROLS = frozenset(
 _NAME_PUNCTUATION = frozenset(" -_.")
 
 
+class KeyProvider(StrEnum):
+    """The model providers whose API keys users may store, and agents may ask to use."""
+
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    GOOGLE = "google"
+    MISTRAL = "mistral"
+    COHERE = "cohere"
+    GROQ = "groq"
+
+
+# Keys of `metadata` the platform itself reads, and what each may hold.
+_SOURCE = re.compile(r"agents/[a-z][a-z0-9_-]{0,63}")
+MAX_AGENT_TIMEOUT_S = 300
+
+
+def _platform_metadata(value: dict[str, Any]) -> None:
+    keys = value.get("provider_keys")
+    if keys is not None:
+        if not isinstance(keys, list) or len(set(map(str, keys))) != len(keys):
+            raise ValueError("provider_keys must be a list of distinct provider names")
+        allowed = {p.value for p in KeyProvider}
+        if any(not isinstance(k, str) or k not in allowed for k in keys):
+            raise ValueError(f"provider_keys may name only: {', '.join(sorted(allowed))}")
+    source = value.get("source")
+    if source is not None and not (isinstance(source, str) and _SOURCE.fullmatch(source)):
+        raise ValueError("source must be a folder of the platform's agents, e.g. agents/quantflow")
+    timeout = value.get("timeout_s")
+    if timeout is not None and not (
+        isinstance(timeout, int | float)
+        and not isinstance(timeout, bool)
+        and 0 < timeout <= MAX_AGENT_TIMEOUT_S
+    ):
+        raise ValueError(f"timeout_s must be a number of seconds, at most {MAX_AGENT_TIMEOUT_S}")
+
+
 class AgentStatus(StrEnum):
     PENDING_VETTING = "pending-vetting"
     VETTED = "vetted"
@@ -217,6 +253,8 @@ class AgentCard(_Strict):
     def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and _json_size(value) > MAX_METADATA_BYTES:
             raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+        if value is not None:
+            _platform_metadata(value)
         return value
 
     @model_validator(mode="after")

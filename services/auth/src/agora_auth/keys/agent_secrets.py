@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from google.cloud import firestore
 
-from agora_auth.keys.envelope import EnvelopeCipher, SealedSecret, WrappedKey
+from agora_auth.keys.envelope import EnvelopeCipher, SealedSecret, UnreadableSecret, WrappedKey
 from agora_common.clients import bounded_call
 from agora_common.errors import NotFound
 
@@ -61,3 +61,33 @@ class AgentSecrets:
             WrappedKey(bytes(data["wrapped_key"]), str(data["key_version"])),
         )
         return await self._cipher.open(sealed, agent_aad(agent_id))
+
+    async def rewrap_all(self) -> tuple[int, int]:
+        """Re-wrap every secret's data key under the primary KEK version: (re-wrapped, failed).
+
+        A secret that does not open is left as it is (the next deploy issues a new one).
+        """
+        primary = await self._cipher.primary_version()
+        rewrapped = failed = 0
+        async for snapshot in self._secrets.stream(**self._call):
+            data = snapshot.to_dict() or {}
+            if data.get("key_version") == primary:
+                continue
+            sealed = SealedSecret(
+                bytes(data["ciphertext"]),
+                WrappedKey(bytes(data["wrapped_key"]), str(data["key_version"])),
+            )
+            try:
+                fresh = await self._cipher.rewrap(sealed, agent_aad(snapshot.id))
+            except UnreadableSecret:
+                failed += 1
+                continue
+            await snapshot.reference.update(
+                {
+                    "wrapped_key": fresh.wrapped_key.ciphertext,
+                    "key_version": fresh.wrapped_key.key_version,
+                },
+                **self._call,
+            )
+            rewrapped += 1
+        return rewrapped, failed

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, SecretStr
 
+from agora_common.models import KeyProvider
 
-class Provider(StrEnum):
-    OPENAI = "openai"
-    ANTHROPIC = "anthropic"
-    GOOGLE = "google"
-    MISTRAL = "mistral"
-    COHERE = "cohere"
-    GROQ = "groq"
+# The one list lives with the card model: agents name providers in `metadata.provider_keys`.
+Provider = KeyProvider
 
 
 API_KEY_MIN_LENGTH = 16

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.keys.envelope import EnvelopeCipher, UnreadableSecret, associated_data
 from agora_auth.keys.local import add_key_version
 from agora_auth.keys.records import StoredKey, UserKeys
@@ -148,8 +149,15 @@ async def rotate_keys(
     try:
         async with open_key_wrapper(settings) as wrapper:
             repository = ApiKeyRepository(db, timeout_s=settings.dependency_timeout_s)
-            return await rewrap_all(
-                repository, EnvelopeCipher(wrapper), page_size=page_size, on_progress=on_progress
+            cipher = EnvelopeCipher(wrapper)
+            progress = await rewrap_all(
+                repository, cipher, page_size=page_size, on_progress=on_progress
             )
+            # Agents' signing secrets live under the same key hierarchy.
+            secrets = AgentSecrets(db, cipher, timeout_s=settings.dependency_timeout_s)
+            rewrapped, failed = await secrets.rewrap_all()
+            progress.rewrapped += rewrapped
+            progress.failed += failed
+            return progress
     finally:
         await close_firestore_client(db)
