@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+import re2  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 from agora_common.cache import ExpiringCache
 from agora_common.errors import BadRequest, NotFound
@@ -18,6 +20,72 @@ class UnknownTool(NotFound):
 
 class InvalidPayload(BadRequest):
     code, message = "INVALID_PAYLOAD", "The payload does not match the tool's input schema"
+
+
+# The schema's regular expressions come from agent owners and run on every payload: Python's
+# backtracking `re` (jsonschema's default) can be made to take exponential time. RE2 cannot.
+_PATTERNS: ExpiringCache[Any] = ExpiringCache(4096)
+
+
+def _compiled(pattern: str) -> Any:
+    compiled = _PATTERNS.get(pattern)
+    if compiled is None:
+        compiled = re2.compile(pattern)
+        _PATTERNS.put(pattern, compiled, float("inf"))
+    return compiled
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = _compiled(pattern).search(instance)
+    except re2.error:
+        yield ValidationError("uses a pattern this platform does not support")
+        return
+    if not matched:
+        yield ValidationError("does not match the schema's pattern")
+
+
+def _matches_a_pattern(name: str, patterns: Any) -> bool:
+    try:
+        return any(_compiled(p).search(name) for p in patterns)
+    except re2.error:
+        return False
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for name, value in instance.items():
+            if _matches_a_pattern(name, [pattern]):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    extras = [n for n in instance if n not in known and not _matches_a_pattern(n, patterns)]
+    if validator.is_type(additional, "object"):
+        for name in extras:
+            yield from validator.descend(instance[name], additional, path=name)
+    elif not additional and extras:
+        yield ValidationError(
+            "unexpected properties are not allowed", validator="additionalProperties"
+        )
+
+
+Validator = validators.extend(
+    Draft202012Validator,
+    {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+    },
+)
 
 
 class PayloadChecker:
@@ -44,7 +112,7 @@ class PayloadChecker:
             tool = next((t for t in card.get("tools", []) if t.get("name") == tool_name), None)
             if tool is None:
                 raise UnknownTool(f"The agent has no tool named {tool_name!r}")
-            validator = Draft202012Validator(tool["input_schema"])
+            validator = Validator(tool["input_schema"])
             self._validators.put(key, validator, float("inf"))
         return validator
 
