@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from agora_common.cache import ExpiringCache
 from agora_common.errors import (
     AgoraError,
     Conflict,
@@ -100,7 +101,7 @@ class ExecutionService:
         self._repo = repository
         self._settings = settings
         self._payloads = PayloadChecker()
-        self._targets: dict[str, tuple[float, str]] = {}
+        self._targets: ExpiringCache[tuple[str, bool]] = ExpiringCache(4096)
 
     async def visible_agent(self, user: UserIdentity, agent_id: str) -> AgentView:
         agent = await self._directory.get(agent_id)
@@ -176,7 +177,7 @@ class ExecutionService:
         answer: AgentAnswer | None = None
         error_code: str | None = None
         try:
-            url = await self.target_url(agent)
+            url, deployed = await self._target(agent)
             secret = await self._secrets.agent_secret(agent.id)
             answer = await self._caller.execute(
                 url,
@@ -184,7 +185,9 @@ class ExecutionService:
                 secret,
                 body,
                 timeout_s=self._timeout(agent),
-                authorization=await self._authorization(url),
+                # Only where the platform deployed the agent: a URL from a card alone must never
+                # receive the executor's identity.
+                authorization=await self._authorization(url) if deployed else None,
             )
         except Exception as exc:
             error_code = getattr(exc, "code", "INTERNAL")
@@ -231,15 +234,22 @@ class ExecutionService:
 
     async def target_url(self, agent: AgentView) -> str:
         """Where the agent runs: its deployment, else the URL its card names."""
+        return (await self._target(agent))[0]
+
+    async def _target(self, agent: AgentView) -> tuple[str, bool]:
+        """The agent's URL, and whether the platform deployed it there (not just the card)."""
         cached = self._targets.get(agent.id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         deployment = await self._repo.get_deployment(agent.id)
-        url = (deployment or {}).get("url") or (agent.card.get("deployment") or {}).get("url")
+        deployed = bool(deployment and deployment.get("url"))
+        url = (deployment or {}).get("url") if deployed else None
+        url = url or (agent.card.get("deployment") or {}).get("url")
         if not url:
             raise AgentNotActive("The agent has no deployment yet")
-        self._targets[agent.id] = (time.monotonic() + self._settings.agent_cache_ttl_s, url)
-        return str(url)
+        target = (str(url), deployed)
+        self._targets.put(agent.id, target, time.time() + self._settings.agent_cache_ttl_s)
+        return target
 
     async def _authorization(self, url: str) -> str:
         try:
@@ -249,7 +259,7 @@ class ExecutionService:
             raise ServiceUnavailable("The executor cannot authenticate to the agent now") from exc
 
     def forget_target(self, agent_id: str) -> None:
-        self._targets.pop(agent_id, None)
+        self._targets.put(agent_id, ("", False), 0)  # expired at once
 
     def _timeout(self, agent: AgentView) -> float:
         asked = (agent.card.get("metadata") or {}).get("timeout_s")
