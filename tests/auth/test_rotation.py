@@ -290,15 +290,20 @@ async def test_rotation_rewraps_agents_signing_secrets_too(store: Store, kms: Km
     db = make_firestore_client(store.settings)
     try:
         async with open_key_wrapper(store.settings) as wrapper:
-            secret = await AgentSecrets(db, EnvelopeCipher(wrapper)).issue("agent-1")
+            agent_secrets = AgentSecrets(db, EnvelopeCipher(wrapper))
+            secret = await agent_secrets.issue("agent-1")
+            await agent_secrets.promote("agent-1")
         kms_version = await new_primary(store, kms)
         added: list[str] = []
         result = await rotate_keys(store.settings, on_new_version=added.append)
         assert (result.rewrapped, result.failed) == (1, 0)
         stored = (await db.collection("agent_secrets").document("agent-1").get()).to_dict()
         assert stored is not None
-        assert stored["key_version"] == (kms_version or added[0])
+        assert stored["current"]["key_version"] == (kms_version or added[0])
         async with open_key_wrapper(store.settings) as wrapper:
-            assert await AgentSecrets(db, EnvelopeCipher(wrapper)).reveal("agent-1") == secret
+            assert await AgentSecrets(db, EnvelopeCipher(wrapper)).reveal("agent-1") == (
+                secret,
+                None,
+            )
     finally:
         await close_firestore_client(db)

@@ -250,12 +250,18 @@ async def active_agent_at(
     agent = call(stack, "POST", "/agents/register", owner, json=body).json()
     stack.set_status(agent["id"], "vetted", "active")
     await repository.put_deployment(agent["id"], {"agent_id": agent["id"], "url": url})
-    secret = httpx.post(
-        f"{stack.auth_service}/internal/agent-secrets/{agent['id']}",
-        headers=stack.as_service("executor", stack.auth_service),
-    )
-    assert secret.status_code == 200
+    rotate_secret(stack, agent["id"])
     return str(agent["id"])
+
+
+def rotate_secret(stack: Stack, agent_id: str) -> str:
+    """What a deploy does at auth: a pending secret, then promoted to current."""
+    as_executor = stack.as_service("executor", stack.auth_service)
+    base = f"{stack.auth_service}/internal/agent-secrets/{agent_id}"
+    secret = httpx.post(base, headers=as_executor)
+    assert secret.status_code == 200
+    assert httpx.post(f"{base}/promote", headers=as_executor).status_code == 204
+    return str(secret.json()["secret"])
 
 
 async def test_a_dead_agent_is_a_fast_503(
@@ -526,3 +532,35 @@ async def test_a_key_whose_call_never_left_is_free_for_a_retry(
         response = execute(stack, user, agent_id, "black_scholes", {"spot": 1}, headers=key)
         assert response.status_code == 503
         assert "idempotent-replayed" not in response.headers
+
+
+def test_a_redeploy_under_way_does_not_break_executions(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+) -> None:
+    """Auth already holds a secret the running agent has never seen (a new revision rolling
+    out); the executor falls back to the previous one, which the running agent knows."""
+    rotate_secret(stack, quantflow["id"])
+    port = free_port()
+    with stack.serve_executor(port=port) as fresh_executor:  # nothing cached yet
+        who = UserIdentity(kind=CallerKind.USER, uid=user.uid)
+        response = httpx.post(
+            f"{fresh_executor}/execute",
+            json={"agent_id": quantflow["id"], "tool_name": "black_scholes", "payload": OPTION},
+            headers=stack.as_service("gateway", fresh_executor, who),
+            timeout=30,
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["call"]["price"] == pytest.approx(10.4506, abs=1e-4)
+
+
+def test_a_failed_deploy_leaves_the_agent_vetted_and_can_be_retried(
+    stack: Stack, owner: EmulatorUser
+) -> None:
+    body = card(unique_name("Missing"), metadata={"source": "agents/nosuchagent"})
+    agent = call(stack, "POST", "/agents/register", owner, json=body).json()
+    stack.set_status(agent["id"], "vetted")
+    for _ in range(2):  # a retry is possible, and fails the same clear way
+        failed = deploy_as_vetting(stack, agent["id"])
+        assert failed.status_code == 502, failed.text
+        assert failed.json()["error"]["code"] == "DEPLOY_FAILED"
+        assert call(stack, "GET", f"/agents/{agent['id']}", owner).json()["status"] == "vetted"

@@ -31,6 +31,12 @@ class AgentBadAnswer(BadGateway):
     code, message = "AGENT_BAD_ANSWER", "The agent answered with something that is not a result"
 
 
+class AgentRefusedSignature(AgentBadAnswer):
+    """The agent did not accept the signature (so it ran nothing): another secret may."""
+
+    code, message = "AGENT_AUTH_FAILED", "The agent refused the platform's signature"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentAnswer:
     ok: bool
@@ -131,9 +137,7 @@ class AgentCaller:
                     response_bytes=len(raw),
                 )
         if status in (401, 403):
-            raise AgentBadAnswer(
-                "The agent refused the platform's signature", code="AGENT_AUTH_FAILED"
-            )
+            raise AgentRefusedSignature()
         if status in (502, 503, 504):
             raise AgentUnavailable("The agent is unavailable")
         raise AgentBadAnswer()

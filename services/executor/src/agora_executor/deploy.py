@@ -49,10 +49,12 @@ class DeployService:
             source=source if isinstance(source, str) else None,
             env={
                 "AGORA_AGENT_HASH_ID": agent.hash_id,
-                "AGORA_AGENT_SECRET": await self._secrets.new_agent_secret(agent.id),
+                "AGORA_AGENT_SECRET": await self._secrets.pending_agent_secret(agent.id),
             },
         )
         deployed = await self._runtime.deploy(spec)
+        # Only now does the new secret sign calls: a failed deploy leaves the running agent as is.
+        await self._secrets.promote_agent_secret(agent.id)
         now = datetime.now(UTC)
         await self._repo.put_deployment(
             agent.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from agora_common.cache import ExpiringCache
@@ -50,6 +51,12 @@ class AgentDirectory:
         return AgentView.model_validate_json(response.content)
 
 
+@dataclass(frozen=True, slots=True)
+class AgentSecret:
+    current: str
+    previous: str | None
+
+
 class MissingProviderKey(NotFound):
     code = "PROVIDER_KEY_MISSING"
 
@@ -60,30 +67,35 @@ class Secrets:
     def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
         self._services = services
         self._ttl_s = ttl_s
-        self._agent_secrets: ExpiringCache[str] = ExpiringCache(4096)
+        self._agent_secrets: ExpiringCache[AgentSecret] = ExpiringCache(4096)
 
-    async def agent_secret(self, agent_id: str) -> str:
-        secret = self._agent_secrets.get(agent_id)
-        if secret is None:
-            response = await self._services.request(
-                "auth", "GET", f"/internal/agent-secrets/{agent_id}"
-            )
+    async def agent_secrets(self, agent_id: str, *, fresh: bool = False) -> AgentSecret:
+        """The secret to sign with, and the one before it (while an old revision drains)."""
+        cached = None if fresh else self._agent_secrets.get(agent_id)
+        if cached is None:
+            path = f"/internal/agent-secrets/{agent_id}"
+            response = await self._services.request("auth", "GET", path)
             if response.status_code != 200:
                 raise BadGateway("The agent's signing secret is unavailable")
-            secret = str(response.json()["secret"])
-            self._agent_secrets.put(agent_id, secret, time.time() + max(self._ttl_s, 60))
-        return secret
+            body = response.json()
+            cached = AgentSecret(str(body["secret"]), body.get("previous"))
+            self._agent_secrets.put(agent_id, cached, time.time() + max(self._ttl_s, 60))
+        return cached
 
-    async def new_agent_secret(self, agent_id: str) -> str:
-        """A fresh secret for a (re)deployment; the previous one stops working."""
-        response = await self._services.request(
-            "auth", "POST", f"/internal/agent-secrets/{agent_id}"
-        )
+    async def pending_agent_secret(self, agent_id: str) -> str:
+        """A fresh secret for a (re)deployment; it signs calls only once promoted."""
+        path = f"/internal/agent-secrets/{agent_id}"
+        response = await self._services.request("auth", "POST", path)
         if response.status_code != 200:
             raise BadGateway("Could not create the agent's signing secret")
-        secret = str(response.json()["secret"])
-        self._agent_secrets.put(agent_id, secret, time.time() + max(self._ttl_s, 60))
-        return secret
+        return str(response.json()["secret"])
+
+    async def promote_agent_secret(self, agent_id: str) -> None:
+        path = f"/internal/agent-secrets/{agent_id}/promote"
+        response = await self._services.request("auth", "POST", path)
+        if response.status_code != 204:
+            raise BadGateway("Could not put the agent's new signing secret in use")
+        self._agent_secrets.put(agent_id, AgentSecret("", None), 0)  # read afresh next time
 
     async def provider_key(self, uid: str, provider: str) -> str:
         """The caller's own key for `provider`, for one call; never stored here."""

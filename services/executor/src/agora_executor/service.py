@@ -21,7 +21,13 @@ from agora_common.errors import (
 )
 from agora_common.iam.client import ServiceAuth
 from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
-from agora_executor.caller import AgentAnswer, AgentBadAnswer, AgentCaller, AgentTimeout
+from agora_executor.caller import (
+    AgentAnswer,
+    AgentBadAnswer,
+    AgentCaller,
+    AgentRefusedSignature,
+    AgentTimeout,
+)
 from agora_executor.directory import AgentDirectory, AgentNotFound, Secrets
 from agora_executor.logs import ExecutionLogWriter
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
@@ -177,18 +183,7 @@ class ExecutionService:
         answer: AgentAnswer | None = None
         error_code: str | None = None
         try:
-            url, deployed = await self._target(agent)
-            secret = await self._secrets.agent_secret(agent.id)
-            answer = await self._caller.execute(
-                url,
-                agent.hash_id,
-                secret,
-                body,
-                timeout_s=self._timeout(agent),
-                # Only where the platform deployed the agent: a URL from a card alone must never
-                # receive the executor's identity.
-                authorization=await self._authorization(url) if deployed else None,
-            )
+            answer = await self._call_agent(agent, body)
         except Exception as exc:
             error_code = getattr(exc, "code", "INTERNAL")
             raise
@@ -219,6 +214,38 @@ class ExecutionService:
             ),
             duration_ms=duration_ms,
         )
+
+    async def _call_agent(self, agent: AgentView, body: bytes) -> AgentAnswer:
+        """Signed with the current secret; on a refused signature, with the one before it (an
+        old revision still draining after a redeploy) or a fresher one (another instance
+        deployed). A refused signature means the agent ran nothing, so trying again is safe."""
+        url, deployed = await self._target(agent)
+        # Only where the platform deployed the agent: a URL from a card alone must never
+        # receive the executor's identity.
+        authorization = await self._authorization(url) if deployed else None
+        known = await self._secrets.agent_secrets(agent.id)
+        candidates = [known.current, known.previous]
+        tried: set[str] = set()
+        for attempt in range(2):
+            for secret in candidates:
+                if not secret or secret in tried:
+                    continue
+                tried.add(secret)
+                try:
+                    return await self._caller.execute(
+                        url,
+                        agent.hash_id,
+                        secret,
+                        body,
+                        timeout_s=self._timeout(agent),
+                        authorization=authorization,
+                    )
+                except AgentRefusedSignature:
+                    continue
+            if attempt == 0:  # another instance may have deployed since these were cached
+                fresh = await self._secrets.agent_secrets(agent.id, fresh=True)
+                candidates = [fresh.current, fresh.previous]
+        raise AgentRefusedSignature()
 
     async def _provider_keys(self, user: UserIdentity, agent: AgentView) -> dict[str, str]:
         metadata = agent.card.get("metadata") or {}

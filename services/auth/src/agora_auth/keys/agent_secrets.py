@@ -1,7 +1,9 @@
 """Agents' call-signing secrets (`agent_secrets/{agent_id}`), sealed like users' API keys.
 
-The executor signs every call to an agent with its secret (HMAC); the secret is made at each
-deployment, handed to the agent's runtime, and kept here encrypted under the same key hierarchy.
+The executor signs every call to an agent with its secret (HMAC). A deployment works with a
+*pending* secret, handed to the agent's runtime; once the deploy succeeded it is *promoted* to
+current and the old current becomes *previous*, which the executor still tries while the old
+revision drains. A failed deploy promotes nothing, so the running agent keeps working.
 """
 
 from __future__ import annotations
@@ -9,24 +11,46 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from google.cloud import firestore
 
 from agora_auth.keys.envelope import EnvelopeCipher, SealedSecret, UnreadableSecret, WrappedKey
 from agora_common.clients import bounded_call
-from agora_common.errors import NotFound
+from agora_common.errors import Conflict, NotFound
 
 AGENT_SECRETS = "agent_secrets"
 SECRET_BYTES = 32
+SLOTS = ("current", "previous", "pending")
 
 
 class AgentSecretNotFound(NotFound):
     code, message = "AGENT_SECRET_NOT_FOUND", "This agent has no signing secret yet"
 
 
+class NothingToPromote(Conflict):
+    code, message = "NO_PENDING_SECRET", "There is no pending secret to promote"
+
+
 def agent_aad(agent_id: str) -> bytes:
     """Binds a sealed secret to its agent, and apart from any user's API key."""
     return json.dumps(["agora.agent-secret.v1", agent_id], separators=(",", ":")).encode()
+
+
+def _sealed(slot: dict[str, Any]) -> SealedSecret:
+    return SealedSecret(
+        bytes(slot["ciphertext"]),
+        WrappedKey(bytes(slot["wrapped_key"]), str(slot["key_version"])),
+    )
+
+
+def _slot(sealed: SealedSecret, created_at: Any) -> dict[str, Any]:
+    return {
+        "ciphertext": sealed.ciphertext,
+        "wrapped_key": sealed.wrapped_key.ciphertext,
+        "key_version": sealed.wrapped_key.key_version,
+        "created_at": created_at,
+    }
 
 
 class AgentSecrets:
@@ -37,30 +61,45 @@ class AgentSecrets:
         self._cipher = cipher
         self._call = bounded_call(timeout_s)
 
+    async def _read(self, agent_id: str) -> dict[str, Any]:
+        snapshot = await self._secrets.document(agent_id).get(**self._call)
+        return snapshot.to_dict() or {}
+
+    async def _write(self, agent_id: str, document: dict[str, Any]) -> None:
+        # Every slot written, empty ones as null: the local emulator ignores field deletes.
+        await self._secrets.document(agent_id).set(
+            {"agent_id": agent_id, **{k: document.get(k) or None for k in SLOTS}}, **self._call
+        )
+
     async def issue(self, agent_id: str) -> str:
-        """A new secret for the agent; the previous one stops verifying at its next deploy."""
+        """A new pending secret for a deployment (the running agent keeps its current one)."""
         secret = secrets.token_urlsafe(SECRET_BYTES)
         sealed = await self._cipher.seal(secret, agent_aad(agent_id))
-        document = {
-            "agent_id": agent_id,
-            "ciphertext": sealed.ciphertext,
-            "wrapped_key": sealed.wrapped_key.ciphertext,
-            "key_version": sealed.wrapped_key.key_version,
-            "created_at": datetime.now(UTC),
-        }
-        await self._secrets.document(agent_id).set(document, **self._call)
+        document = await self._read(agent_id)
+        document["pending"] = _slot(sealed, datetime.now(UTC))
+        await self._write(agent_id, document)
         return secret
 
-    async def reveal(self, agent_id: str) -> str:
-        snapshot = await self._secrets.document(agent_id).get(**self._call)
-        data = snapshot.to_dict()
-        if not data:
+    async def promote(self, agent_id: str) -> None:
+        """The deploy succeeded: pending becomes current, current becomes previous."""
+        document = await self._read(agent_id)
+        if not document.get("pending"):
+            raise NothingToPromote()
+        document["previous"] = document.get("current")
+        document["current"] = document.pop("pending")
+        await self._write(agent_id, document)
+
+    async def reveal(self, agent_id: str) -> tuple[str, str | None]:
+        """(current, previous): the executor signs with current and tries previous on a 401."""
+        document = await self._read(agent_id)
+        if not document.get("current"):
             raise AgentSecretNotFound()
-        sealed = SealedSecret(
-            bytes(data["ciphertext"]),
-            WrappedKey(bytes(data["wrapped_key"]), str(data["key_version"])),
-        )
-        return await self._cipher.open(sealed, agent_aad(agent_id))
+        aad = agent_aad(agent_id)
+        current = await self._cipher.open(_sealed(document["current"]), aad)
+        previous = None
+        if document.get("previous"):
+            previous = await self._cipher.open(_sealed(document["previous"]), aad)
+        return current, previous
 
     async def rewrap_all(self) -> tuple[int, int]:
         """Re-wrap every secret's data key under the primary KEK version: (re-wrapped, failed).
@@ -70,24 +109,20 @@ class AgentSecrets:
         primary = await self._cipher.primary_version()
         rewrapped = failed = 0
         async for snapshot in self._secrets.stream(**self._call):
-            data = snapshot.to_dict() or {}
-            if data.get("key_version") == primary:
-                continue
-            sealed = SealedSecret(
-                bytes(data["ciphertext"]),
-                WrappedKey(bytes(data["wrapped_key"]), str(data["key_version"])),
-            )
-            try:
-                fresh = await self._cipher.rewrap(sealed, agent_aad(snapshot.id))
-            except UnreadableSecret:
-                failed += 1
-                continue
-            await snapshot.reference.update(
-                {
-                    "wrapped_key": fresh.wrapped_key.ciphertext,
-                    "key_version": fresh.wrapped_key.key_version,
-                },
-                **self._call,
-            )
-            rewrapped += 1
+            document = snapshot.to_dict() or {}
+            changed = False
+            for name in SLOTS:
+                slot = document.get(name)
+                if not slot or slot.get("key_version") == primary:
+                    continue
+                try:
+                    fresh = await self._cipher.rewrap(_sealed(slot), agent_aad(snapshot.id))
+                except UnreadableSecret:
+                    failed += 1
+                    continue
+                document[name] = _slot(fresh, slot.get("created_at"))
+                rewrapped += 1
+                changed = True
+            if changed:
+                await self._write(snapshot.id, document)
         return rewrapped, failed

@@ -16,28 +16,37 @@ router = APIRouter(prefix="/internal/agent-secrets", tags=["internal"])
 NO_STORE = {"Cache-Control": "no-store"}
 AgentId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 SecretReader = Annotated[str, Depends(services_only(*AuthSettings.key_reader_services))]
+Store = Annotated[AgentSecrets, Depends(from_state("agent_secrets"))]
 
 
 class AgentSecret(BaseModel):
     agent_id: str
     secret: str
+    # The secret before the last deploy, while the old revision may still be serving.
+    previous: str | None = None
 
 
-Store = Annotated[AgentSecrets, Depends(from_state("agent_secrets"))]
-
-
-@router.post("/{agent_id}", response_model=AgentSecret, summary="A new signing secret")
+@router.post("/{agent_id}", response_model=AgentSecret, summary="A pending secret for a deploy")
 async def issue(
     agent_id: AgentId, _: SecretReader, store: Store, response: Response
 ) -> AgentSecret:
-    """Made at each deployment; the agent's runtime gets it, and it replaces the previous one."""
+    """Handed to the agent's runtime; it becomes current only when promoted."""
     response.headers.update(NO_STORE)
     return AgentSecret(agent_id=agent_id, secret=await store.issue(agent_id))
 
 
-@router.get("/{agent_id}", response_model=AgentSecret, summary="The agent's signing secret")
+@router.post(
+    "/{agent_id}/promote", status_code=204, summary="The deploy succeeded: pending becomes current"
+)
+async def promote(agent_id: AgentId, _: SecretReader, store: Store) -> Response:
+    await store.promote(agent_id)
+    return Response(status_code=204)
+
+
+@router.get("/{agent_id}", response_model=AgentSecret, summary="The current and previous secret")
 async def reveal(
     agent_id: AgentId, _: SecretReader, store: Store, response: Response
 ) -> AgentSecret:
     response.headers.update(NO_STORE)
-    return AgentSecret(agent_id=agent_id, secret=await store.reveal(agent_id))
+    current, previous = await store.reveal(agent_id)
+    return AgentSecret(agent_id=agent_id, secret=current, previous=previous)
