@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from agora_auth.firebase_users import AuthUser, FirebaseUsers
@@ -38,25 +39,25 @@ class AdminService:
         return UserPage(users=[user_record(u) for u in users], next_page_token=next_token)
 
     async def set_admin(self, actor: Actor, uid: str, admin: bool) -> UserRecord:
-        """Grant or revoke; every call is audited, and a change that cannot be audited is undone.
+        """Grant or revoke; the audit entry is written first, so no change lands unrecorded.
 
-        The claim reaches the user's ID token when it is next refreshed (at most an hour, or at
-        once with `getIdToken(true)`); a revoke also revokes the user's refresh tokens.
+        A change that then fails is recorded as failed (`admin.grant.failed`); one that timed
+        out may still have landed, and its entry is already there. The claim reaches the
+        user's ID token when it is next refreshed (at most an hour, or at once with
+        `getIdToken(true)`); a revoke also revokes the user's refresh tokens.
         """
         if not admin and actor.kind == "user" and actor.uid == uid:
             raise OwnAdminRole()
         before = await self._users.get(uid)
-        after = await self._users.set_admin(uid, admin)
+        action = "admin.grant" if admin else "admin.revoke"
+        target = {"uid": uid, "email": before.email}
+        await self._audit.record(action, actor, target, {"was_admin": before.admin})
         try:
-            await self._audit.record(
-                "admin.grant" if admin else "admin.revoke",
-                actor,
-                {"uid": uid, "email": after.email},
-                {"was_admin": before.admin},
-            )
-        except AgoraError:
-            log.error("audit write failed; undoing the admin change", extra={"uid": uid})
-            await self._users.set_admin(uid, before.admin)
+            after = await self._users.set_admin(uid, admin)
+        except AgoraError as error:
+            log.error("admin change failed after its audit entry", extra={"uid": uid})
+            with contextlib.suppress(AgoraError):
+                await self._audit.record(f"{action}.failed", actor, target, {"error": error.code})
             raise
         return user_record(after)
 
