@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from agora_common.iam.tokens import generate_dev_key
+from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack.fleet import LocalPaths, service_env
+from agora_devstack.processes import Supervisor, free_ports, http_ready
 
 HERE = Path(__file__).parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -133,3 +142,65 @@ def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_lab
         f"\nadded p50 {ratios['added_p50_ms']:+.2f} ms, p95 {ratios['added_p95_ms']:+.2f} ms"
     )
     return "\n".join(rows)
+
+
+def arguments(doc: str, seconds: float) -> argparse.Namespace | None:
+    """The benchmarks' command line; None (after saying why) when wrk is missing."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench: wrk is missing (make bench installs it)", file=sys.stderr)
+        return None
+    return args
+
+
+def _quiet(service: str, workdir: Path) -> dict[str, str]:
+    settings = {"LOG_LEVEL": "WARNING"}
+    if service == "executor":  # the agents it starts log into the run's own folder
+        settings["LOCAL_LOG_DIR"] = str(workdir / "agents")
+    return settings
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    workdir: Path
+    key: Path
+    emulators: dict[str, str]
+    urls: dict[str, str]
+    pids: dict[str, int]
+
+
+@contextmanager
+def local_stack(
+    project: str, services: Sequence[str], overrides: Mapping[str, Mapping[str, str]]
+) -> Iterator[LocalStack]:
+    """The emulators and `services` on free ports, all pinned to core 1, quiet unless asked."""
+    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
+    key = workdir / "dev-signer.pem"
+    paths = LocalPaths(key, generate_dev_key(key))
+    with EmulatorSuite(EmulatorPorts.free(), project_id=project, log_dir=workdir) as suite:
+        for child in suite.children.values():  # the emulators share the servers' core
+            pin_pid(1, child.pid)
+        emulators = suite.env()
+        ports = dict(zip(services, free_ports(len(services)), strict=True))
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        with Supervisor(workdir / "services") as supervisor:
+            for name in services:
+                supervisor.start(
+                    name,
+                    # Children (the executor's agents) inherit the pinning to core 1.
+                    pinned(1, [sys.executable, "-m", f"agora_{name}"]),
+                    env=service_env(
+                        name,
+                        ports,
+                        paths,
+                        emulators,
+                        project_id=project,
+                        overrides={**_quiet(name, workdir), **overrides.get(name, {})},
+                    ),
+                    ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
+                )
+            pids = {name: child.pid for name, child in supervisor.children.items()}
+            yield LocalStack(workdir, key, emulators, urls, pids)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,8 @@ from typing import Any
 import httpx
 
 from agora_agent_sdk.signing import compute_signature
-from agora_common.iam.tokens import generate_dev_key
-from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
-from agora_devstack.fleet import LocalPaths, service_env
-from agora_devstack.processes import Supervisor, free_ports, http_ready
 from agora_devstack.seeding import Seeder
-from bench.common import HERE, compare, pin_pid, pinned, table, wrk
+from bench.common import HERE, LocalStack, arguments, compare, local_stack, table, wrk
 from tests.support.factories import signer_for
 from tests.support.firebase import AuthEmulator
 
@@ -40,45 +34,12 @@ SIGNED_PER_SECOND = 6000
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("bench: wrk is missing (make bench installs it)", file=sys.stderr)
+    args = arguments(__doc__ or "", seconds=8.0)
+    if args is None:
         return 2
-    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-execute-"))
-    key = workdir / "dev-signer.pem"
-    paths = LocalPaths(key, generate_dev_key(key))
-    with EmulatorSuite(EmulatorPorts.free(), project_id=PROJECT, log_dir=workdir) as suite:
-        emulators = suite.env()
-        for child in suite.children.values():  # the emulators share the servers' core
-            pin_pid(1, child.pid)
-        ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        quiet = {"LOG_LEVEL": "WARNING"}
-        overrides = {
-            "gateway": {**quiet, "RATE_LIMITS": json.dumps({"execute": "1000000000/minute"})},
-            "executor": {**quiet, "LOCAL_LOG_DIR": str(workdir / "agents")},
-        }
-        with Supervisor(workdir / "services") as services:
-            for name in SERVICES:
-                services.start(
-                    name,
-                    # The executor's agents inherit its pinning to core 1.
-                    pinned(1, [sys.executable, "-m", f"agora_{name}"]),
-                    env=service_env(
-                        name,
-                        ports,
-                        paths,
-                        emulators,
-                        project_id=PROJECT,
-                        overrides=overrides.get(name, quiet),
-                    ),
-                    ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
-                )
-            executor_pid = services.children["executor"].pid
-            results = run(args, key, emulators, urls, executor_pid, workdir)
+    overrides = {"gateway": {"RATE_LIMITS": json.dumps({"execute": "1000000000/minute"})}}
+    with local_stack(PROJECT, SERVICES, overrides) as stack:
+        results = run(args, stack)
     print(json.dumps(results, indent=2))
     print(table(results, ("direct", "platform"), "executor_cpu_us", "executor CPU per execution"))
     return 0
@@ -97,14 +58,8 @@ def signed_requests(path: Path, secret: str, hash_id: str, count: int) -> None:
             out.write(f"{now}\tv1={signature}\t{body.decode()}\n")
 
 
-def run(
-    args: argparse.Namespace,
-    key: Path,
-    emulators: dict[str, str],
-    urls: dict[str, str],
-    executor_pid: int,
-    workdir: Path,
-) -> dict[str, Any]:
+def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
+    key, emulators, urls, workdir = stack.key, stack.emulators, stack.urls, stack.workdir
     auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
     user = auth.sign_up(name="bench")
     seeder = Seeder(
@@ -162,7 +117,7 @@ def run(
 
     return compare(
         {"direct": direct, "platform": through},
-        executor_pid,
+        stack.pids["executor"],
         "executor_cpu_us",
         seconds=args.seconds,
         repeats=args.repeats,

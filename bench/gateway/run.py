@@ -12,19 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from agora_common.iam.tokens import generate_dev_key
-from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
-from agora_devstack.fleet import LocalPaths, service_env
-from agora_devstack.processes import Supervisor, free_ports, http_ready
-from bench.common import Measure, compare, pin_pid, pinned, table, wrk
+from bench.common import Measure, arguments, compare, local_stack, table, wrk
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
@@ -32,43 +26,20 @@ PROJECT = "demo-agora-bench"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("bench: wrk is missing (make bench installs it)", file=sys.stderr)
+    args = arguments(__doc__ or "", seconds=10.0)
+    if args is None:
         return 2
-    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
-    key = workdir / "dev-signer.pem"
-    jwks = generate_dev_key(key)
-    with EmulatorSuite(EmulatorPorts.free(), project_id=PROJECT, log_dir=workdir) as suite:
-        emulators = suite.env()
-        registry_port, gateway_port = free_ports(2)
-        registry = f"http://127.0.0.1:{registry_port}"
-        gateway = f"http://127.0.0.1:{gateway_port}"
-        with Supervisor(workdir / "services") as services:
-            ports = {"registry": registry_port, "gateway": gateway_port}
-            paths = LocalPaths(key, jwks)
-            quiet = {"LOG_LEVEL": "WARNING"}
-            unlimited = {**quiet, "RATE_LIMITS": json.dumps({"read": "1000000000/minute"})}
-            for name, port in ports.items():
-                services.start(
-                    name,
-                    pinned(1, [sys.executable, "-m", f"agora_{name}"]),
-                    env=service_env(
-                        name,
-                        ports,
-                        paths,
-                        emulators,
-                        project_id=PROJECT,
-                        overrides=unlimited if name == "gateway" else quiet,
-                    ),
-                    ready=http_ready(f"http://127.0.0.1:{port}/readyz", ok=lambda s: s == 200),
-                )
-            for child in suite.children.values():  # the emulators share the servers' core
-                pin_pid(1, child.pid)
-            results = run(args, key, emulators, registry, gateway, services.children["gateway"].pid)
+    unlimited = {"RATE_LIMITS": json.dumps({"read": "1000000000/minute"})}
+    with local_stack(PROJECT, ("registry", "gateway"), {"gateway": unlimited}) as stack:
+        urls = stack.urls
+        results = run(
+            args,
+            stack.key,
+            stack.emulators,
+            urls["registry"],
+            urls["gateway"],
+            stack.pids["gateway"],
+        )
     print(json.dumps(results, indent=2))
     print(table(results, ("direct", "gateway"), "gateway_cpu_us", "gateway CPU per request"))
     return 0
