@@ -564,3 +564,15 @@ def test_a_failed_deploy_leaves_the_agent_vetted_and_can_be_retried(
         assert failed.status_code == 502, failed.text
         assert failed.json()["error"]["code"] == "DEPLOY_FAILED"
         assert call(stack, "GET", f"/agents/{agent['id']}", owner).json()["status"] == "vetted"
+
+
+def test_two_deploys_at_once_leave_a_working_agent(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+) -> None:
+    """Vetting and an admin deploying together: one at a time, and the secrets never cross."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: deploy_as_vetting(stack, quantflow["id"]), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert execute(stack, user, quantflow["id"], "black_scholes", OPTION).status_code == 200

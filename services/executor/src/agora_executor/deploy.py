@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -34,9 +35,19 @@ class DeployService:
         self._secrets = secrets_
         self._runtime = runtime
         self._repo = repository
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def deploy(self, agent_id: str, actor_uid: str | None, by: str) -> DeploymentView:
-        """Deploy (or redeploy) and activate; a failure leaves the status as it was."""
+        """Deploy (or redeploy) and activate; a failure leaves the status as it was.
+
+        Deploys of one agent run one at a time on this instance, so two of them (vetting's and an
+        admin's) cannot cross their secrets; across instances the last promotion wins.
+        """
+        lock = self._locks.setdefault(agent_id, asyncio.Lock())
+        async with lock:
+            return await self._deploy(agent_id, actor_uid, by)
+
+    async def _deploy(self, agent_id: str, actor_uid: str | None, by: str) -> DeploymentView:
         agent = await self._directory.get(agent_id, fresh=True)
         if agent.status not in DEPLOYABLE:
             raise NotDeployable(f"The agent is {agent.status.value}")
