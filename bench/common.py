@@ -156,13 +156,6 @@ def arguments(doc: str, seconds: float) -> argparse.Namespace | None:
     return args
 
 
-def _quiet(service: str, workdir: Path) -> dict[str, str]:
-    settings = {"LOG_LEVEL": "WARNING"}
-    if service == "executor":  # the agents it starts log into the run's own folder
-        settings["LOCAL_LOG_DIR"] = str(workdir / "agents")
-    return settings
-
-
 @dataclass(frozen=True)
 class LocalStack:
     workdir: Path
@@ -179,7 +172,7 @@ def local_stack(
     """The emulators and `services` on free ports, all pinned to core 1, quiet unless asked."""
     workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
     key = workdir / "dev-signer.pem"
-    paths = LocalPaths(key, generate_dev_key(key))
+    paths = LocalPaths(key, generate_dev_key(key), workdir)
     with EmulatorSuite(EmulatorPorts.free(), project_id=project, log_dir=workdir) as suite:
         for child in suite.children.values():  # the emulators share the servers' core
             pin_pid(1, child.pid)
@@ -198,7 +191,7 @@ def local_stack(
                         paths,
                         emulators,
                         project_id=project,
-                        overrides={**_quiet(name, workdir), **overrides.get(name, {})},
+                        overrides={"LOG_LEVEL": "WARNING", **overrides.get(name, {})},
                     ),
                     ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
                 )

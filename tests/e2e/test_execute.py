@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
+from google.cloud import firestore
 
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
@@ -76,23 +77,28 @@ def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def repository(stack: Stack) -> AsyncIterator[ExecutorRepository]:
-    db = make_firestore_client(stack.executor_settings(stack.executor))
-    yield ExecutorRepository(db)
-    await close_firestore_client(db)
+async def db(stack: Stack) -> AsyncIterator[firestore.AsyncClient]:
+    client = make_firestore_client(stack.executor_settings(stack.executor))
+    yield client
+    await close_firestore_client(client)
 
 
-async def stored(repository: ExecutorRepository, collection: str, doc_id: str) -> dict[str, Any]:
-    snapshot = await repository._db.collection(collection).document(doc_id).get()
+@pytest.fixture
+def repository(db: firestore.AsyncClient) -> ExecutorRepository:
+    return ExecutorRepository(db)
+
+
+async def stored(db: firestore.AsyncClient, collection: str, doc_id: str) -> dict[str, Any]:
+    snapshot = await db.collection(collection).document(doc_id).get()
     return snapshot.to_dict() or {}
 
 
 async def eventually_stored(
-    repository: ExecutorRepository, collection: str, doc_id: str
+    db: firestore.AsyncClient, collection: str, doc_id: str
 ) -> dict[str, Any]:
     """Execution logs are written in batches just after the answer: wait a little for one."""
     for _ in range(50):
-        found = await stored(repository, collection, doc_id)
+        found = await stored(db, collection, doc_id)
         if found:
             return found
         await asyncio.sleep(0.05)
@@ -103,7 +109,7 @@ async def eventually_stored(
 
 
 async def test_a_user_prices_an_option_with_quantflow(
-    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any], repository: ExecutorRepository
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any], db: firestore.AsyncClient
 ) -> None:
     response = execute(stack, user, quantflow["id"], "black_scholes", OPTION)
     assert response.status_code == 200, response.text
@@ -114,7 +120,7 @@ async def test_a_user_prices_an_option_with_quantflow(
     assert (answer["agent_id"], answer["tool_name"]) == (quantflow["id"], "black_scholes")
     assert 0 < answer["duration_ms"] < 5_000
 
-    log = await eventually_stored(repository, "execution_logs", answer["execution_id"])
+    log = await eventually_stored(db, "execution_logs", answer["execution_id"])
     assert log["status"] == "succeeded"
     assert (log["agent_id"], log["caller_uid"], log["caller_kind"]) == (
         quantflow["id"],
@@ -356,7 +362,7 @@ async def test_the_executor_refuses_non_public_agent_addresses(
 
 
 async def test_a_wrong_agent_claim_is_403_and_recorded(
-    stack: Stack, owner: EmulatorUser, quantflow: dict[str, Any], repository: ExecutorRepository
+    stack: Stack, owner: EmulatorUser, quantflow: dict[str, Any], db: firestore.AsyncClient
 ) -> None:
     token = call(stack, "POST", "/auth/token/custom", owner, json={"agent_id": quantflow["id"]})
     agent = stack.auth.sign_in_with_custom_token(token.json()["custom_token"])
@@ -376,9 +382,7 @@ async def test_a_wrong_agent_claim_is_403_and_recorded(
     )
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "AGENT_AUTH_FAILED"
-    events = [
-        doc.to_dict() or {} async for doc in repository._db.collection("security_events").stream()
-    ]
+    events = [doc.to_dict() or {} async for doc in db.collection("security_events").stream()]
     assert any(e.get("claimed") == claim and e.get("caller_uid") == agent.uid for e in events)
 
 

@@ -33,6 +33,9 @@ class ExpiringCache(Generic[V]):
         while len(self._items) > self._max:
             self._items.popitem(last=False)
 
+    def discard(self, key: str) -> None:
+        self._items.pop(key, None)
+
     def clear(self) -> None:
         self._items.clear()
 

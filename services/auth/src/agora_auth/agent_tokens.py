@@ -7,7 +7,7 @@ from agora_auth.models import AgentToken
 from agora_common.audit import Actor, AuditLog
 from agora_common.errors import BadGateway, Conflict, Forbidden, NotFound
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentStatus, AgentView, UserIdentity
+from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
 
 AGENT_ROLE = "agent"
 
@@ -42,7 +42,7 @@ class AgentTokenService:
     async def issue(self, user: UserIdentity, agent_id: str) -> AgentToken:
         """For the owner of an active agent only; others learn no more than the registry shows."""
         agent = await self._agent(agent_id)
-        if agent.owner_uid != user.uid or user.kind.value != "user":
+        if agent.owner_uid != user.uid or user.kind is not CallerKind.USER:
             if agent.status is not AgentStatus.ACTIVE:
                 raise AgentNotFound()  # as the registry answers them for an agent they can't see
             raise Forbidden("Only the agent's owner can get its token", code="NOT_AGENT_OWNER")

@@ -95,7 +95,7 @@ class Secrets:
         response = await self._services.request("auth", "POST", path)
         if response.status_code != 204:
             raise BadGateway("Could not put the agent's new signing secret in use")
-        self._agent_secrets.put(agent_id, AgentSecret("", None), 0)  # read afresh next time
+        self._agent_secrets.discard(agent_id)  # read afresh next time
 
     async def provider_key(self, uid: str, provider: str) -> str:
         """The caller's own key for `provider`, for one call; never stored here."""

@@ -20,7 +20,7 @@ from agora_common.errors import (
     ValidationFailed,
 )
 from agora_common.iam.client import ServiceAuth
-from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
+from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity, may_see_agent
 from agora_executor.caller import (
     AgentAnswer,
     AgentBadAnswer,
@@ -75,10 +75,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def may_see(user: UserIdentity, agent: AgentView) -> bool:
-    return agent.status is AgentStatus.ACTIVE or user.admin or agent.owner_uid == user.uid
-
-
 def agent_hash_of(user: UserIdentity) -> str | None:
     """The hash id of a caller signed in as an agent (`agent:<hash_id>`)."""
     if user.kind is CallerKind.AGENT and user.uid and user.uid.startswith("agent:"):
@@ -111,7 +107,7 @@ class ExecutionService:
 
     async def visible_agent(self, user: UserIdentity, agent_id: str) -> AgentView:
         agent = await self._directory.get(agent_id)
-        if not may_see(user, agent):
+        if not may_see_agent(user, agent.status, agent.owner_uid):
             raise AgentNotFound()
         return agent
 
@@ -286,7 +282,7 @@ class ExecutionService:
             raise ServiceUnavailable("The executor cannot authenticate to the agent now") from exc
 
     def forget_target(self, agent_id: str) -> None:
-        self._targets.put(agent_id, ("", False), 0)  # expired at once
+        self._targets.discard(agent_id)
 
     def _timeout(self, agent: AgentView) -> float:
         asked = (agent.card.get("metadata") or {}).get("timeout_s")

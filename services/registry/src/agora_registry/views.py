@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from agora_common.models import AgentStatus, AgentSummary, AgentView, ToolSummary, UserIdentity
+from agora_common.models import (
+    AgentStatus,
+    AgentSummary,
+    AgentView,
+    ToolSummary,
+    UserIdentity,
+    may_see_agent,
+)
 from agora_registry.records import AgentRecord
 
 
@@ -13,8 +20,7 @@ def is_owner(user: UserIdentity, record: AgentRecord) -> bool:
 
 
 def may_see(user: UserIdentity, record: AgentRecord) -> bool:
-    """Active agents to anyone; every other status only to the owner and admins."""
-    return record.status is AgentStatus.ACTIVE or user.admin or is_owner(user, record)
+    return may_see_agent(user, record.status, record.owner_uid)
 
 
 def agent_view(user: UserIdentity, record: AgentRecord) -> AgentView:

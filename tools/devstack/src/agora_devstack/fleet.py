@@ -65,6 +65,8 @@ def peers_of(caller: str) -> list[str]:
 class LocalPaths:
     key_file: Path
     jwks_file: Path
+    # Where the run's logs go; the executor's agents log under it too.
+    log_dir: Path | None = None
 
 
 def service_env(
@@ -102,6 +104,8 @@ def service_env(
     if name == "executor":  # agents run here as processes, on loopback addresses
         settings["LOCAL_AGENTS_ROOT"] = str(repo_root() / "agents")
         settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
+        if paths.log_dir is not None:
+            settings["LOCAL_LOG_DIR"] = str(paths.log_dir / "agents")
     settings.update(overrides or {})
     env = {f"{prefix}{key}": value for key, value in settings.items()}
     env["PORT"] = str(ports[name])
@@ -125,7 +129,7 @@ class Fleet:
         # Services log beside the emulators, in their own folder (the Auth emulator is `auth` too).
         self.supervisor = Supervisor(log_dir / "services")
         key_file = repo_root() / ".local" / "iam" / "dev-signer.pem"
-        self.paths = LocalPaths(key_file, generate_dev_key(key_file))
+        self.paths = LocalPaths(key_file, generate_dev_key(key_file), log_dir)
         self.agents: list[SeededAgent] = []
 
     def url(self, name: str) -> str:
@@ -142,15 +146,7 @@ class Fleet:
             self.supervisor.start(
                 name,
                 [sys.executable, "-m", f"agora_{name}"],
-                env=service_env(
-                    name,
-                    self.service_ports,
-                    self.paths,
-                    emulator_env,
-                    overrides={"LOCAL_LOG_DIR": str(self.log_dir / "agents")}
-                    if name == "executor"
-                    else None,
-                ),
+                env=service_env(name, self.service_ports, self.paths, emulator_env),
                 ready=http_ready(f"{self.url(name)}/readyz", ok=lambda status: status == 200),
                 timeout=30.0,
                 wait=False,

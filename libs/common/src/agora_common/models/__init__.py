@@ -18,6 +18,7 @@ from agora_common.models.agent import (
     ToolSummary,
     canonical_card_json,
     card_digest,
+    may_see_agent,
 )
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
@@ -54,4 +55,5 @@ __all__ = [
     "canonical_card_json",
     "card_digest",
     "card_from_a2a",
+    "may_see_agent",
 ]

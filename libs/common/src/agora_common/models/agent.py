@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agora_common.models.identity import UserIdentity
+
 MAX_NAME_CHARS = 64
 MAX_DESCRIPTION_CHARS = 2000
 MAX_TOOL_DESCRIPTION_CHARS = 1000
@@ -266,6 +268,12 @@ class AgentCard(_Strict):
 
 # The card's top-level fields: what a PATCH may change.
 CARD_FIELDS = frozenset(AgentCard.model_fields)
+
+
+def may_see_agent(user: UserIdentity, status: AgentStatus, owner_uid: str | None) -> bool:
+    """Active agents to anyone; every other status only to the owner and admins."""
+    owns = user.uid is not None and user.uid == owner_uid
+    return status is AgentStatus.ACTIVE or user.admin or owns
 
 
 def canonical_card_json(card: AgentCard) -> str:

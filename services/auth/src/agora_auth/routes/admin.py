@@ -11,6 +11,7 @@ from agora_auth.models import AdminStatus, UserPage, UserRecord
 from agora_auth.routes.deps import Admins
 from agora_common.audit import Actor
 from agora_common.identity import AdminUser, SignedInUser
+from agora_common.models import CallerKind
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Uid = Annotated[str, "a Firebase uid"]
@@ -20,7 +21,7 @@ Uid = Annotated[str, "a Firebase uid"]
 async def verify_admin(user: SignedInUser) -> AdminStatus:
     """From the `admin` claim of the caller's current token (agents never are)."""
     assert user.uid is not None
-    return AdminStatus(uid=user.uid, admin=user.admin and user.kind.value == "user")
+    return AdminStatus(uid=user.uid, admin=user.admin and user.kind is CallerKind.USER)
 
 
 @router.get("/users", response_model=UserPage, summary="List users (admins only)")

@@ -11,7 +11,7 @@ from agora_common.app import from_state
 from agora_common.errors import Forbidden
 from agora_common.iam.verifier import ServiceCaller
 from agora_common.identity import EndUser, SignedInUser
-from agora_common.models import UserIdentity
+from agora_common.models import CallerKind, UserIdentity
 from agora_common.settings import service_account_email
 from agora_executor.deploy import DeployService
 from agora_executor.health import HealthProbe
@@ -28,7 +28,7 @@ async def _deployer(
     for name in settings.deploy_services:
         if caller.email == service_account_email(name, settings.project_id):
             return name, None
-    if not user.is_anonymous and user.admin and user.kind.value == "user":
+    if not user.is_anonymous and user.admin and user.kind is CallerKind.USER:
         return "admin", user.uid
     raise Forbidden(
         "Only the vetting service and admins may deploy agents", code="DEPLOY_NOT_ALLOWED"
