@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make dev` and `make test` need on a fresh machine, and nothing already present:
-# uv, the Python workspace (from uv.lock), the pinned npm packages, and redis-server.
+# uv, the Python workspace (from uv.lock), the BigQuery emulator's own environment (from
+# tools/bqemulator/uv.lock), the pinned npm packages, and redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ fi
 
 say "syncing the Python workspace from uv.lock"
 UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet
+
+# Not a workspace member: its dependencies clash with the workspace's (see its pyproject.toml).
+# The sync is a no-op once tools/bqemulator/.venv matches the lock.
+say "syncing the BigQuery emulator's environment from tools/bqemulator/uv.lock"
+UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/bqemulator
 
 command -v node >/dev/null 2>&1 || die "Node.js 20+ is required for the Firebase emulators"
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \

@@ -13,7 +13,11 @@ from tests.support.factories import make_dev_key
 
 @pytest.fixture(scope="session")
 def emulator_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Firestore, the Firebase Auth emulator and Redis for this test run only."""
+    """Every emulator (Firestore, Firebase Auth, BigQuery, Redis) for this test run only.
+
+    The env points clients at them: FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST,
+    BIGQUERY_EMULATOR_HOST, REDIS_URL and GOOGLE_CLOUD_PROJECT.
+    """
     suite = EmulatorSuite(
         EmulatorPorts.free(),
         project_id="demo-agora-test",

@@ -6,6 +6,7 @@ the failure cases start small subsets or nothing at all.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,9 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from google.cloud import firestore
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery, firestore
 
-from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
+from agora_devstack import emulators
+from agora_devstack.emulators import BQEMULATOR_VENV, EmulatorPorts, EmulatorSuite, repo_root
 from agora_devstack.processes import (
     PortInUseError,
     StartError,
@@ -64,9 +68,11 @@ def test_env_points_at_the_suite(suite: EmulatorSuite) -> None:
         "GOOGLE_CLOUD_PROJECT": "demo-devstack-test",
         "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{suite.ports.auth}",
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{suite.ports.firestore}",
+        "BIGQUERY_EMULATOR_HOST": f"127.0.0.1:{suite.ports.bigquery}",
         "REDIS_URL": f"redis://127.0.0.1:{suite.ports.redis}/0",
     }
-    assert {p.name for p in suite.log_dir.iterdir()} >= {"auth.log", "firestore.log", "redis.log"}
+    logs = {p.name for p in suite.log_dir.iterdir()}
+    assert logs >= {"auth.log", "bigquery.log", "firestore.log", "redis.log"}
 
 
 def test_firestore_write_and_read(suite: EmulatorSuite, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,6 +100,31 @@ def test_auth_sign_up(suite: EmulatorSuite) -> None:
     assert data["idToken"]
 
 
+def test_bigquery_table_write_and_query(suite: EmulatorSuite) -> None:
+    # As the services will: google-cloud-bigquery pointed at http://$BIGQUERY_EMULATOR_HOST.
+    client = bigquery.Client(
+        project=suite.project_id,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(
+            api_endpoint=f"http://{suite.env()['BIGQUERY_EMULATOR_HOST']}"
+        ),
+    )
+    try:
+        assert [tuple(row) for row in client.query("SELECT 1 AS n, 'one' AS word").result()] == [
+            (1, "one")
+        ]
+        dataset = client.create_dataset(f"devstack_{uuid.uuid4().hex}")
+        schema = [bigquery.SchemaField("agent", "STRING"), bigquery.SchemaField("calls", "INT64")]
+        table = client.create_table(bigquery.Table(dataset.table("usage"), schema=schema))
+        rows = [{"agent": "genesis", "calls": 3}, {"agent": "quantflow", "calls": 5}]
+        assert client.insert_rows_json(table, rows) == []
+        query = f"SELECT agent, calls FROM `{table.dataset_id}.usage` ORDER BY calls DESC"  # noqa: S608
+        assert [dict(row) for row in client.query(query).result()] == rows[::-1]
+        assert dataset.dataset_id in {each.dataset_id for each in client.list_datasets()}
+    finally:
+        client.close()
+
+
 def test_redis_set_and_get(suite: EmulatorSuite) -> None:
     client = redis.Redis.from_url(suite.env()["REDIS_URL"])
     try:
@@ -109,10 +140,7 @@ def test_taken_port_is_refused_before_starting(tmp_path: Path) -> None:
         holder.listen()
         port = holder.getsockname()[1]
         ports = EmulatorPorts.free()
-        suite = EmulatorSuite(
-            EmulatorPorts(ports.firestore, ports.auth, ports.redis, port, ports.logging),
-            log_dir=tmp_path,
-        )
+        suite = EmulatorSuite(dataclasses.replace(ports, hub=port), log_dir=tmp_path)
         with pytest.raises(PortInUseError, match=rf"port {port} .*Firebase Auth emulator \(hub\)"):
             suite.start()
         assert suite.children == {}  # nothing was started
@@ -155,6 +183,60 @@ def test_missing_node_modules_says_make_install(tmp_path: Path) -> None:
     assert "run `make install`" in result.stderr
 
 
+def test_missing_bigquery_emulator_says_make_install(tmp_path: Path) -> None:
+    missing = tmp_path / "no-bqemulator-venv"
+    suite = EmulatorSuite(
+        EmulatorPorts.free(), log_dir=tmp_path / "logs", only={"bigquery"}, bqemulator_venv=missing
+    )
+    with pytest.raises(ToolMissingError, match=r"bqemulator.*; run `make install`$"):
+        suite.start()
+    assert suite.children == {}
+
+    # A venv whose sync never finished (no bqemulator in it) counts as missing too.
+    (missing / "bin").mkdir(parents=True)
+    (missing / "bin" / "python").symlink_to(sys.executable)
+    ports = EmulatorPorts.free()
+    args = ["--only", "bigquery", "--bqemulator-venv", str(missing)]
+    args += [
+        "--bigquery-port",
+        str(ports.bigquery),
+        "--bigquery-grpc-port",
+        str(ports.bigquery_grpc),
+    ]
+    args += ["--log-dir", str(tmp_path / "cli-logs")]
+    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "BigQuery emulator (bqemulator) is not installed" in result.stderr
+    assert "run `make install`" in result.stderr
+
+
+def test_bigquery_starts_without_the_spatial_extension(tmp_path: Path) -> None:
+    """Offline, DuckDB cannot download its spatial extension; the emulator must start anyway."""
+    python = repo_root() / BQEMULATOR_VENV / "bin" / "python"
+    script = Path(emulators.__file__).with_name("bqemulator_start.py")
+    probe = f"""
+import runpy
+from bqemulator.storage import engine
+
+def offline(self):
+    raise RuntimeError("IO Error: Failed to download extension spatial")
+
+engine.DuckDBEngine._load_spatial = offline
+runpy.run_path({str(script)!r})["_make_spatial_optional"]()
+engine.DuckDBEngine._load_spatial(object())
+print("started")
+"""
+    result = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    note, started = result.stdout.strip().splitlines()
+    assert json.loads(note)["event"] == "agora.spatial_skipped"
+    assert "Failed to download extension spatial" in json.loads(note)["error"]
+    assert started == "started"
+
+
 def test_missing_redis_server_says_how_to_install(tmp_path: Path) -> None:
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
@@ -170,7 +252,10 @@ def test_missing_redis_server_says_how_to_install(tmp_path: Path) -> None:
 
 def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
     ports = EmulatorPorts.free()
-    args = [f"--{name}-port={getattr(ports, name)}" for name in EmulatorPorts.__dataclass_fields__]
+    args = [
+        f"--{name.replace('_', '-')}-port={getattr(ports, name)}"
+        for name in EmulatorPorts.__dataclass_fields__
+    ]
     args += ["--log-dir", str(tmp_path), "--project", "demo-devstack-cli"]
     process = subprocess.Popen(
         _cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -186,7 +271,7 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
             pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
         assert f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
         pids = json.loads((tmp_path / "emulators.pids.json").read_text())
-        assert set(pids) == {"auth", "firestore", "redis"}
+        assert set(pids) == {"auth", "bigquery", "firestore", "redis"}
         for entry in pids.values():
             assert not _gone(entry["pid"], within=0)
 
@@ -246,7 +331,7 @@ def _descendant_pids(root: int) -> list[int]:
 # Runs last: it stops the module's shared suite.
 def test_stop_leaves_no_process_behind(suite: EmulatorSuite) -> None:
     children = list(suite.children.values())
-    assert {child.name for child in children} == {"auth", "firestore", "redis"}
+    assert {child.name for child in children} == {"auth", "bigquery", "firestore", "redis"}
     assert all(child.alive() for child in children)
     suite.stop()
     suite.stop()  # idempotent

@@ -17,6 +17,7 @@ import jwt
 import pytest
 
 from agora_common.settings import service_account_email
+from agora_devstack.emulators import EMULATORS
 from agora_devstack.fleet import SERVICES
 from tests.support.factories import signer_for
 
@@ -139,7 +140,7 @@ def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     """Runs last in this module: it stops the shared fleet."""
     process: subprocess.Popen[str] = fleet["process"]
     pids = [entry["pid"] for entry in fleet["pids"].values()]
-    assert len(pids) == len(SERVICES) + 3
+    assert len(pids) == len(SERVICES) + len(EMULATORS)
     assert all(_alive(pid) for pid in pids)
     os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
     process.wait(timeout=30)

@@ -1,12 +1,16 @@
-"""Local emulator launcher: Firebase Auth, Firestore and Redis on 127.0.0.1, for dev runs and tests.
+"""Local emulator launcher: Firebase Auth, Firestore, BigQuery and Redis on 127.0.0.1.
 
-`make emulators` runs `python -m agora_devstack.emulators`; `make dev` and the pytest session use
-EmulatorSuite. Each emulator is one entry of EMULATORS, so adding one (Cloud Tasks, BigQuery) means
-one more port field on EmulatorPorts and one more EmulatorSpec.
+For dev runs and tests: `make emulators` runs `python -m agora_devstack.emulators`; `make dev` and
+the pytest session use EmulatorSuite. Each emulator is one entry of EMULATORS, so adding one (Cloud
+Tasks) means one more port field on EmulatorPorts and one more EmulatorSpec.
 
 Stand-ins: the Auth emulator of firebase-tools, the open-source Node Firestore emulator
-(@firestore-emulator/server, started by firestore_emulator.mjs next to this file) and redis-server.
-The Node packages are pinned in the repository's package.json and installed by `make install`.
+(@firestore-emulator/server, started by firestore_emulator.mjs next to this file), the open-source
+BigQuery emulator bqemulator (DuckDB + SQLGlot; REST and gRPC, started by bqemulator_start.py next
+to this file) and redis-server. The Node packages are pinned in the repository's package.json;
+bqemulator has an environment of its own, pinned by tools/bqemulator/uv.lock, as its dependencies
+clash with the workspace's. `make install` installs both. Clients reach the BigQuery emulator
+through BIGQUERY_EMULATOR_HOST (host:port of its REST API, served over plain http).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +45,7 @@ from agora_devstack.processes import (
 )
 
 __all__ = [
+    "BQEMULATOR_VENV",
     "EMULATORS",
     "EmulatorPorts",
     "EmulatorSpec",
@@ -54,6 +59,9 @@ __all__ = [
 HOST = "127.0.0.1"
 PID_FILE_NAME = "emulators.pids.json"
 _FIRESTORE_SCRIPT = Path(__file__).with_name("firestore_emulator.mjs")
+_BQEMULATOR_SCRIPT = Path(__file__).with_name("bqemulator_start.py")
+# The BigQuery emulator's own environment, relative to the repository root (`make install`).
+BQEMULATOR_VENV = Path("tools", "bqemulator", ".venv")
 
 
 @cache
@@ -86,6 +94,9 @@ class EmulatorPorts:
     # collide on them unless they move too.
     hub: int = 4400
     logging: int = 4500
+    # BigQuery: REST (what clients use) and gRPC (the Storage Read/Write APIs).
+    bigquery: int = 9050
+    bigquery_grpc: int = 9060
 
     @classmethod
     def free(cls) -> EmulatorPorts:
@@ -101,6 +112,7 @@ class RunContext:
     project_id: str
     node_modules: Path
     state_dir: Path
+    bqemulator_venv: Path = field(default_factory=lambda: repo_root() / BQEMULATOR_VENV)
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,40 @@ def _firestore_env(ctx: RunContext) -> dict[str, str]:
     return {"FIRESTORE_EMULATOR_HOST": f"{HOST}:{ctx.ports.firestore}"}
 
 
+# --- BigQuery emulator (bqemulator, in its own environment) ---------------------------------------
+
+
+def _bigquery_launch(ctx: RunContext) -> Launch:
+    python = ctx.bqemulator_venv / "bin" / "python"
+    # Its console script marks a completed install: the venv may exist with the sync unfinished.
+    if not (python.exists() and (ctx.bqemulator_venv / "bin" / "bqemulator").exists()):
+        raise ToolMissingError(
+            f"the BigQuery emulator (bqemulator) is not installed in {ctx.bqemulator_venv}; "
+            "run `make install`"
+        )
+    argv = [str(python), str(_BQEMULATOR_SCRIPT), "start", "--project", ctx.project_id]
+    argv += ["--rest-host", HOST, "--rest-port", str(ctx.ports.bigquery)]
+    argv += ["--grpc-host", HOST, "--grpc-port", str(ctx.ports.bigquery_grpc)]
+    # In memory: every run starts empty. JSON logs: the readiness check reads them.
+    argv += ["--ephemeral", "--log-format", "json", "--log-level", "info"]
+    # cwd in the state dir: bqemulator reads a .bqemu.toml from its working directory.
+    return Launch(argv=argv, env={}, cwd=ctx.state_dir)
+
+
+def _bigquery_ready(ctx: RunContext) -> ReadyCheck:
+    return all_ready(
+        log_line_ready(r'"event":\s*"rest\.listen"'),
+        tcp_ready(HOST, ctx.ports.bigquery),
+        tcp_ready(HOST, ctx.ports.bigquery_grpc),
+    )
+
+
+def _bigquery_env(ctx: RunContext) -> dict[str, str]:
+    # google-cloud-bigquery has no emulator variable of its own: the services read this one and
+    # point the client's api_endpoint at http://<it>.
+    return {"BIGQUERY_EMULATOR_HOST": f"{HOST}:{ctx.ports.bigquery}"}
+
+
 # --- Redis (redis-server) -------------------------------------------------------------------------
 
 
@@ -242,6 +288,15 @@ EMULATORS: dict[str, EmulatorSpec] = {
             timeout=90.0,  # 12-15 s alone; much more on a busy two-core machine
         ),
         EmulatorSpec(
+            name="bigquery",
+            label="BigQuery emulator",
+            port_fields=("bigquery", "bigquery_grpc"),
+            launch=_bigquery_launch,
+            ready=_bigquery_ready,
+            env=_bigquery_env,
+            timeout=60.0,  # ~5 s alone, trying to fetch DuckDB extensions; more on a busy machine
+        ),
+        EmulatorSpec(
             name="firestore",
             label="Firestore emulator",
             port_fields=("firestore",),
@@ -259,7 +314,7 @@ EMULATORS: dict[str, EmulatorSpec] = {
             env=_redis_env,
             timeout=15.0,
         ),
-        # Cloud Tasks and BigQuery join here.
+        # Cloud Tasks joins here.
     )
 }
 
@@ -275,6 +330,7 @@ class EmulatorSuite:
         only: Iterable[str] | None = None,
         *,
         node_modules: Path | None = None,
+        bqemulator_venv: Path | None = None,
         state_dir: Path | None = None,
         grace: float = 5.0,
     ) -> None:
@@ -286,6 +342,9 @@ class EmulatorSuite:
         self.project_id = project_id
         self.log_dir = Path(log_dir) if log_dir else repo_root() / ".local" / "logs"
         self.node_modules = Path(node_modules) if node_modules else repo_root() / "node_modules"
+        self.bqemulator_venv = (
+            Path(bqemulator_venv) if bqemulator_venv else repo_root() / BQEMULATOR_VENV
+        )
         self.specs = [spec for name, spec in EMULATORS.items() if only is None or name in only]
         self._state_dir_arg = state_dir
         self._state_dir: Path | None = None
@@ -323,7 +382,9 @@ class EmulatorSuite:
 
     def _context(self) -> RunContext:
         assert self._state_dir is not None
-        return RunContext(self.ports, self.project_id, self.node_modules, self._state_dir)
+        return RunContext(
+            self.ports, self.project_id, self.node_modules, self._state_dir, self.bqemulator_venv
+        )
 
     def start(self) -> Self:
         """Start every emulator and wait until all are ready; on failure stop them and raise."""
@@ -335,7 +396,7 @@ class EmulatorSuite:
                     if port_field == spec.port_fields[0]
                     else f"{spec.label} ({port_field})"
                 )
-                hint = f"stop what holds it or pick another with --{port_field}-port"
+                hint = f"stop what holds it or pick another with {_port_flag(port_field)}"
                 ensure_port_free(HOST, getattr(self.ports, port_field), what, hint)
         self._make_state_dir()
         try:
@@ -399,7 +460,9 @@ class EmulatorSuite:
 
     def env(self) -> dict[str, str]:
         """Environment variables that point clients (Google SDKs, firebase-admin, redis) here."""
-        ctx = RunContext(self.ports, self.project_id, self.node_modules, Path())
+        ctx = RunContext(
+            self.ports, self.project_id, self.node_modules, Path(), self.bqemulator_venv
+        )
         env = {"GOOGLE_CLOUD_PROJECT": self.project_id}
         for spec in self.specs:
             env.update(spec.env(ctx))
@@ -420,6 +483,11 @@ class EmulatorSuite:
 # --- CLI ------------------------------------------------------------------------------------------
 
 
+def _port_flag(port_field: str) -> str:
+    """The CLI flag that sets an EmulatorPorts field (bigquery_grpc: --bigquery-grpc-port)."""
+    return f"--{port_field.replace('_', '-')}-port"
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m agora_devstack.emulators",
@@ -428,7 +496,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = EmulatorPorts()
     for port_field in fields(EmulatorPorts):
         parser.add_argument(
-            f"--{port_field.name}-port",
+            _port_flag(port_field.name),
             type=int,
             default=getattr(defaults, port_field.name),
             metavar="N",
@@ -441,6 +509,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(EMULATORS)} (default: all)",
     )
     parser.add_argument("--node-modules", type=Path, help="node_modules directory to use")
+    parser.add_argument(
+        "--bqemulator-venv",
+        type=Path,
+        help=f"the BigQuery emulator's environment (default {BQEMULATOR_VENV})",
+    )
     return parser.parse_args(argv)
 
 
@@ -453,7 +526,12 @@ def main(argv: list[str] | None = None) -> int:
     only = {name.strip() for name in args.only.split(",") if name.strip()} if args.only else None
     try:
         suite = EmulatorSuite(
-            ports, args.project, args.log_dir, only, node_modules=args.node_modules
+            ports,
+            args.project,
+            args.log_dir,
+            only,
+            node_modules=args.node_modules,
+            bqemulator_venv=args.bqemulator_venv,
         )
     except ValueError as error:
         print(f"emulators: {error}", file=sys.stderr)
