@@ -4,6 +4,7 @@ locals {
     "bigquery.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "cloudtasks.googleapis.com",
     "compute.googleapis.com", # VPC, subnet, router/NAT for Direct VPC egress
     "firebase.googleapis.com",

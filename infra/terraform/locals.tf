@@ -74,7 +74,8 @@ locals {
       redis  = false
       roles  = ["roles/datastore.user", "roles/bigquery.jobUser"] # + dataEditor on the dataset (data_stores.tf)
       env = {
-        BIGQUERY_DATASET = google_bigquery_dataset.analytics.dataset_id
+        DATASET  = google_bigquery_dataset.analytics.dataset_id
+        LOCATION = var.bigquery_location
       }
     }
     vetting = {
@@ -97,10 +98,11 @@ locals {
   # roles/run.invoker binding, and each caller gets its callees' URLs in
   # AGORA_<CALLER>_SERVICE_URLS. Must match each service's
   # allowed_caller_services in code (the app re-checks the caller identity). The gateway is not a callee: it is invoked by
-  # allUsers (see run.tf). Cloud Tasks -> vetting is bound in tasks.tf.
+  # allUsers (see run.tf). Cloud Tasks -> vetting is bound in tasks.tf, Cloud Scheduler -> analytics
+  # in scheduler.tf.
   # ---------------------------------------------------------------------------
   invokers = {
-    registry  = ["gateway", "auth", "executor", "vetting"]
+    registry  = ["gateway", "auth", "executor", "vetting", "analytics"]
     auth      = ["gateway", "executor"]
     executor  = ["gateway", "vetting"]
     tool      = ["gateway"]

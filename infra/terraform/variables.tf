@@ -71,3 +71,9 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "alerts_check_schedule" {
+  description = "How often analytics checks for anomalies (cron, UTC)."
+  type        = string
+  default     = "*/5 * * * *"
+}

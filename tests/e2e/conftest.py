@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agora_analytics.app import create_app as create_analytics
+from agora_analytics.settings import AnalyticsSettings
 from agora_auth.app import create_app as create_auth
 from agora_auth.settings import AuthSettings
 from agora_common.identity import identity_headers
@@ -42,6 +44,7 @@ class Stack:
     auth_service: str
     state_dir: Path
     executor: str = ""
+    analytics: str = ""
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
@@ -67,6 +70,7 @@ class Stack:
                 "registry": self.registry,
                 "auth": self.auth_service,
                 "executor": self.executor,
+                "analytics": self.analytics,
             },
             firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
             redis_url=self.emulator_env["REDIS_URL"],
@@ -117,7 +121,11 @@ class Stack:
         kwargs: dict[str, Any] = {
             "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
             "redis_url": self.emulator_env["REDIS_URL"],
-            "service_urls": {"registry": self.registry, "auth": self.auth_service},
+            "service_urls": {
+                "registry": self.registry,
+                "auth": self.auth_service,
+                "analytics": self.analytics,
+            },
             "local_agents_root": repo_root() / "agents",
             "local_log_dir": self.state_dir / "agents",
             "egress_allowed_networks": ("127.0.0.0/8",),
@@ -132,6 +140,22 @@ class Stack:
         port = overrides.pop("port", None) or int(self.executor.rsplit(":", 1)[1])
         url = f"http://127.0.0.1:{port}"
         return serving(create_executor(self.executor_settings(url, **overrides)), port)
+
+    def analytics_settings(self, **overrides: Any) -> AnalyticsSettings:
+        kwargs: dict[str, Any] = {
+            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
+            "bigquery_emulator_host": self.emulator_env["BIGQUERY_EMULATOR_HOST"],
+            "service_urls": {"registry": self.registry},
+            "bigquery_retry_deadline_s": 1.0,
+        }
+        kwargs.update(overrides)
+        return AnalyticsSettings(
+            **local_settings_kwargs(self.key_file, self.jwks_file, self.analytics, **kwargs)
+        )
+
+    def serve_analytics(self, **overrides: Any) -> AbstractContextManager[str]:
+        settings = self.analytics_settings(**overrides)
+        return serving(create_analytics(settings), int(self.analytics.rsplit(":", 1)[1]))
 
     def as_service(
         self, service: str, base: str, user: UserIdentity | None = None
@@ -161,9 +185,11 @@ def stack(
         auth_service=f"http://127.0.0.1:{free_port()}",
         state_dir=tmp_path_factory.mktemp("auth-state"),
         executor=f"http://127.0.0.1:{free_port()}",
+        analytics=f"http://127.0.0.1:{free_port()}",
     )
     with (
         partial.serve_registry(),
+        partial.serve_analytics(),
         partial.serve_auth(),
         partial.serve_executor(),
         partial.serve_gateway() as gateway,

@@ -49,6 +49,7 @@ EXPECTED_CALLS = {
     "vetting": {"registry", "executor"},
     "executor": {"registry", "auth", "analytics"},
     "auth": {"registry"},
+    "analytics": {"registry"},
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}

@@ -33,6 +33,7 @@ def test_each_service_is_ready_on_the_emulators(
     overrides = {
         "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
         "redis_url": emulator_env["REDIS_URL"],
+        "bigquery_emulator_host": emulator_env["BIGQUERY_EMULATOR_HOST"],  # analytics only
     }
     with _serve(name, dev_key, **overrides) as url:
         assert httpx.get(f"{url}/healthz").status_code == 200

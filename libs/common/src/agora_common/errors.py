@@ -140,12 +140,13 @@ def error_for_status(status_code: int) -> AgoraError:
 def validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
     """Field paths and messages only: the offending input is never echoed back."""
     return [
-        {"path": _json_path(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
+        {"path": json_path(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
         for err in exc.errors()
     ]
 
 
-def _json_path(loc: Sequence[Any]) -> str:
+def json_path(loc: Sequence[Any]) -> str:
+    """`$.events[2].duration_ms` from a pydantic error location."""
     path = "$"
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"

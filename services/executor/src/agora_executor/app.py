@@ -5,19 +5,21 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from agora_common.agents import AgentDirectory
 from agora_common.app import Needs, Resources, create_service_app
 from agora_common.egress import EgressGuard
 from agora_common.http1 import Http1Transport
 from agora_executor.caller import AgentCaller
 from agora_executor.deploy import DeployService
-from agora_executor.directory import AgentDirectory, Secrets
+from agora_executor.directory import Secrets
 from agora_executor.health import HealthProbe
 from agora_executor.logs import ExecutionLogWriter
-from agora_executor.repository import ExecutorRepository
+from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
 from agora_executor.routes import deploy, execute
 from agora_executor.runtimes import runtime_for
 from agora_executor.service import ExecutionService
 from agora_executor.settings import ExecutorSettings
+from agora_executor.shipping import LogShipper
 
 
 def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
@@ -50,13 +52,20 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
                 connect_timeout_s=settings.agent_connect_timeout_s,
                 max_response_bytes=settings.max_response_bytes,
             )
-            logs = ExecutionLogWriter(repository)
+            # Logs go to Firestore first (the outbox), then to analytics off the request path.
+            shipper = LogShipper(repository, resources.services)
+            shipper.start()
+            stack.push_async_callback(shipper.aclose)
+            logs = ExecutionLogWriter(
+                repository, on_stored=lambda batch: shipper.stored(EXECUTION_LOGS, batch)
+            )
             logs.start()
             stack.push_async_callback(logs.aclose)
             executions = ExecutionService(
                 directory, secrets, caller, repository, settings, resources.services.auth, logs
             )
             app.state.repository = repository
+            app.state.shipper = shipper
             app.state.executions = executions
             app.state.deployments = DeployService(
                 directory, secrets, runtime, repository, on_deployed=executions.forget_target

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from agora_common.agents import AgentDirectory
 from agora_common.errors import Conflict
 from agora_common.models import AgentStatus
-from agora_executor.directory import AgentDirectory, Secrets
+from agora_executor.directory import Secrets
 from agora_executor.models import DeploymentView
 from agora_executor.repository import ExecutorRepository
 from agora_executor.runtime.base import AgentRuntime, DeploySpec

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from agora_executor.repository import ExecutorRepository
@@ -30,8 +31,10 @@ class ExecutionLogWriter:
         flush_interval_s: float = 0.05,
         max_buffered: int = 100_000,
         shutdown_timeout_s: float = 10.0,
+        on_stored: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self._repo = repository
+        self._on_stored = on_stored  # e.g. the shipper to analytics
         self._batch_size = min(batch_size, MAX_BATCH)
         self._interval = flush_interval_s
         self._max = max_buffered
@@ -96,7 +99,6 @@ class ExecutionLogWriter:
         self._in_flight = size
         try:
             await self._repo.add_execution_logs(batch)
-            return True
         except Exception as exc:
             self._pending.extendleft(reversed(batch))
             log.warning(
@@ -104,5 +106,9 @@ class ExecutionLogWriter:
                 extra={"count": size, "error": type(exc).__name__},
             )
             return False
+        else:
+            if self._on_stored is not None:
+                self._on_stored(batch)
+            return True
         finally:
             self._in_flight = 0

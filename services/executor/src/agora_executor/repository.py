@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -57,5 +58,24 @@ class ExecutorRepository:
     async def put_deployment(self, agent_id: str, deployment: dict[str, Any]) -> None:
         await self._db.collection(DEPLOYMENTS).document(agent_id).set(deployment, **self._call)
 
-    async def add_security_event(self, event: dict[str, Any], at: datetime) -> None:
-        await self._db.collection(SECURITY_EVENTS).add({**event, "at": at}, **self._call)
+    async def add_security_event(self, event: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """Stored with `shipped: False`, like execution logs, until analytics has it."""
+        stored = {**event, "id": secrets.token_hex(12), "at": at, "shipped": False}
+        await self._db.collection(SECURITY_EVENTS).document(stored["id"]).set(stored, **self._call)
+        return stored
+
+    async def unshipped(self, collection: str, limit: int) -> list[dict[str, Any]]:
+        """Logs or security events analytics does not have yet (the outbox)."""
+        query = (
+            self._db.collection(collection)
+            .where(filter=firestore.FieldFilter("shipped", "==", False))
+            .limit(limit)
+        )
+        return [doc.to_dict() async for doc in query.stream(**self._call)]
+
+    async def mark_shipped(self, collection: str, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):  # Firestore's limit of writes per batch
+            batch = self._db.batch()
+            for doc_id in ids[start : start + 500]:
+                batch.update(self._db.collection(collection).document(doc_id), {"shipped": True})
+            await batch.commit(**self._call)

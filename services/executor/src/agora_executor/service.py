@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from agora_common.agents import AgentDirectory, AgentNotFound
 from agora_common.cache import ExpiringCache
 from agora_common.errors import (
     AgoraError,
@@ -28,7 +29,7 @@ from agora_executor.caller import (
     AgentRefusedSignature,
     AgentTimeout,
 )
-from agora_executor.directory import AgentDirectory, AgentNotFound, Secrets
+from agora_executor.directory import Secrets
 from agora_executor.logs import ExecutionLogWriter
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker

@@ -12,11 +12,17 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_REGISTRY_")
 
     service_name: ClassVar[str] = "registry"
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "vetting", "executor", "auth")
+    allowed_caller_services: ClassVar[tuple[str, ...]] = (
+        "gateway",
+        "vetting",
+        "executor",
+        "auth",
+        "analytics",
+    )
     # The only services that may change an agent's status (internal status route).
     status_change_services: ClassVar[tuple[str, ...]] = ("vetting", "executor")
     # The services that may read any agent with its owner fields (internal read route).
-    agent_reader_services: ClassVar[tuple[str, ...]] = ("auth", "executor", "vetting")
+    agent_reader_services: ClassVar[tuple[str, ...]] = ("auth", "executor", "vetting", "analytics")
 
     # Request bodies above this are refused with 413 as soon as the size is known.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)

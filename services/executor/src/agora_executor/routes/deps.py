@@ -15,9 +15,10 @@ from agora_common.models import CallerKind, UserIdentity
 from agora_common.settings import service_account_email
 from agora_executor.deploy import DeployService
 from agora_executor.health import HealthProbe
-from agora_executor.repository import ExecutorRepository
+from agora_executor.repository import SECURITY_EVENTS, ExecutorRepository
 from agora_executor.service import ExecutionService, agent_hash_of
 from agora_executor.settings import ExecutorSettings
+from agora_executor.shipping import LogShipper
 
 
 async def _deployer(
@@ -43,7 +44,7 @@ async def _checked_agent_claim(request: Request, user: SignedInUser) -> UserIden
     hash_id = agent_hash_of(user)
     if hash_id is None or claimed != f"agent_{hash_id}":
         repository: ExecutorRepository = request.app.state.repository
-        await repository.add_security_event(
+        stored = await repository.add_security_event(
             {
                 "kind": "agent_auth_failed",
                 "caller_uid": user.uid,
@@ -53,6 +54,8 @@ async def _checked_agent_claim(request: Request, user: SignedInUser) -> UserIden
             },
             datetime.now(UTC),
         )
+        shipper: LogShipper = request.app.state.shipper
+        shipper.stored(SECURITY_EVENTS, [stored])
         raise Forbidden("X-Agent-Auth does not match the calling agent", code="AGENT_AUTH_FAILED")
     return user
 

@@ -1,0 +1,49 @@
+"""Agents as the platform's own services read them: from the registry's internal routes."""
+
+from __future__ import annotations
+
+import time
+
+from agora_common.cache import ExpiringCache
+from agora_common.errors import BadGateway, NotFound
+from agora_common.iam.client import ServiceClient
+from agora_common.models import AgentView
+
+
+class AgentNotFound(NotFound):
+    code, message = "AGENT_NOT_FOUND", "Agent not found"
+
+
+class AgentDirectory:
+    """Agents with their owner fields, reused for a few seconds (a status change takes at most
+    that long to reach executions)."""
+
+    def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
+        self._services = services
+        self._ttl_s = ttl_s
+        self._agents: ExpiringCache[AgentView] = ExpiringCache(4096)
+
+    async def get(self, agent_id: str, *, fresh: bool = False) -> AgentView:
+        agent = None if fresh else self._agents.get(agent_id)
+        if agent is None:
+            path = f"/internal/agents/{agent_id}"
+            response = await self._services.request("registry", "GET", path)
+            if response.status_code == 404:
+                raise AgentNotFound()
+            if response.status_code != 200:
+                raise BadGateway("The registry could not answer for this agent")
+            agent = AgentView.model_validate_json(response.content)
+            if self._ttl_s:
+                self._agents.put(agent_id, agent, time.time() + self._ttl_s)
+        return agent
+
+    async def set_status(
+        self, agent_id: str, status: str, reason: str, actor_uid: str | None
+    ) -> AgentView:
+        body = {"status": status, "reason": reason, "actor_uid": actor_uid}
+        path = f"/internal/agents/{agent_id}/status"
+        response = await self._services.request("registry", "POST", path, json=body)
+        if response.status_code != 200:
+            raise BadGateway("The registry refused the status change")
+        self._agents.clear()
+        return AgentView.model_validate_json(response.content)

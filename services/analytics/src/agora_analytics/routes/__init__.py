@@ -1,0 +1,1 @@
+"""HTTP routes of analytics: ingestion (internal), metrics and costs, the dashboard, alerts."""
