@@ -51,7 +51,7 @@ test: install lint typecheck pytest ## Everything CI runs: lint, type check, the
 check: test ## Alias of test
 
 .PHONY: bench
-bench: bench-gateway bench-execute ## Every benchmark (results go in docs/benchmarks.md)
+bench: bench-gateway bench-execute bench-analytics ## Every benchmark (results go in docs/benchmarks.md)
 
 .PHONY: wrk
 wrk:
@@ -65,6 +65,10 @@ bench-gateway: install wrk ## The same registry read, direct and through the gat
 .PHONY: bench-execute
 bench-execute: install wrk ## A QuantFlow tool, direct and through gateway + executor
 	PYTHONPATH=. uv run --frozen python bench/execute/run.py
+
+.PHONY: bench-analytics
+bench-analytics: install ## Analytics ingestion throughput and query latency (100,000 events)
+	PYTHONPATH=. uv run --frozen python bench/analytics/run.py
 
 .PHONY: deploy-%
 deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-registry)

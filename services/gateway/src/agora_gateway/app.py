@@ -17,6 +17,7 @@ from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.proxy import Proxy
 from agora_gateway.ratelimit import RateLimiter
+from agora_gateway.security import RefusalWatch
 from agora_gateway.settings import GatewaySettings
 
 
@@ -31,17 +32,25 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
         tokens = token_verifier_for(
             settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
         )
+        refusals = RefusalWatch(
+            resources.redis,
+            resources.services,
+            threshold=settings.refusal_burst_threshold,
+            window_s=settings.refusal_burst_window_s,
+        )
         app.state.proxy = Proxy(
             settings,
             transport,
             resources.services.auth,
             tokens,
             RateLimiter(resources.redis),
+            refusals=refusals,
         )
         app.state.openapi = OpenApiComposer(resources.services)
         try:
             yield
         finally:
+            await refusals.aclose()
             tokens.close()
             await transport.aclose()
 

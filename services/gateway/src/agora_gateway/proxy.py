@@ -35,6 +35,7 @@ from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.tracing import outgoing_trace_headers
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
+from agora_gateway.security import RefusalWatch
 from agora_gateway.settings import GatewaySettings
 from agora_gateway.streams import (
     DROPPED_REQUEST,
@@ -65,6 +66,7 @@ class Proxy:
         tokens: FirebaseTokenVerifier,
         limiter: RateLimiter,
         router: Router | None = None,
+        refusals: RefusalWatch | None = None,
     ) -> None:
         self.settings = settings
         # The proxy drives httpx's transport interface directly: a client's cookie jar,
@@ -74,6 +76,7 @@ class Proxy:
         self.tokens = tokens
         self.limiter = limiter
         self.router = router or Router()
+        self.refusals = refusals
         self.limits = {group: Limit.parse(text) for group, text in settings.rate_limits.items()}
         self.anonymous_limits = {
             group: Limit(
@@ -93,6 +96,10 @@ class Proxy:
         try:
             await self._handle(scope, receive, send)
         except AgoraError as error:
+            if error.status_code in (401, 403) and self.refusals is not None:
+                self.refusals.refused(
+                    self._client_ip(scope, scope["headers"]), error.status_code, scope["path"]
+                )
             await error_response(error)(scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -54,7 +54,13 @@ ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/auth/token/verify", "auth", "/token/verify", "auth", agents=True),
     _r(ANY, "/auth/{path}", "auth", "/{path}", "auth"),
     _r(ANY, "/tools/{path}", "tool", "/{path}", "write"),
-    _r(ANY, "/analytics/{path}", "analytics", "/{path}", "read"),
+    # Analytics: reads, and alert handling; its ingestion (`/log`) is for services only.
+    _r("GET", "/analytics/metrics/{agent_id}", "analytics", "/metrics/{agent_id}", "read"),
+    _r("GET", "/analytics/costs", "analytics", "/costs", "read"),
+    _r("GET", "/analytics/dashboard", "analytics", "/dashboard", "read"),
+    _r("GET", "/analytics/alerts", "analytics", "/alerts", "read"),
+    _r("POST", "/analytics/alerts/check", "analytics", "/alerts/check", "write"),
+    _r("POST", "/analytics/alerts/{alert_id}/ack", "analytics", "/alerts/{alert_id}/ack", "write"),
     _r(ANY, "/vetting/{path}", "vetting", "/{path}", "admin"),
 )
 

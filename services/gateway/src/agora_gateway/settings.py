@@ -37,6 +37,9 @@ class GatewaySettings(ServiceSettings):
     trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
     # Revocation needs a lookup at the Auth backend; one per user is reused this long.
     revocation_ttl_s: float = Field(default=30.0, ge=0, le=3600)
+    # This many 401/403 answers to one address within the window report a security event.
+    refusal_burst_threshold: int = Field(default=20, ge=2, le=100_000)
+    refusal_burst_window_s: int = Field(default=60, ge=1, le=3600)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=5.0, gt=0)
     # Per route group upstream timeouts (seconds). "execute" outlasts the executor's own cap on
