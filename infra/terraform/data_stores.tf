@@ -29,13 +29,14 @@ resource "google_redis_instance" "cache" {
   depends_on = [google_project_service.enabled]
 }
 
-# --- BigQuery: the analytics service owns the schema and creates its table(s)
-# in this dataset at startup, so no google_bigquery_table is declared here.
+# --- BigQuery: the schema lives in code (agora_analytics.bigquery.SCHEMA), which
+# creates the table when missing; the table is mirrored here from
+# bigquery_events_schema.json, which a test keeps equal to the code.
 resource "google_bigquery_dataset" "analytics" {
   project     = var.project_id
   dataset_id  = "agora_analytics"
   location    = var.bigquery_location
-  description = "Agora usage analytics (tables are created by the analytics service)."
+  description = "Agora usage analytics: execution and security events."
 
   delete_contents_on_destroy = false
 
@@ -49,4 +50,20 @@ resource "google_bigquery_dataset_iam_member" "analytics_data_editor" {
   dataset_id = google_bigquery_dataset.analytics.dataset_id
   role       = "roles/bigquery.dataEditor"
   member     = "serviceAccount:${google_service_account.service["analytics"].email}"
+}
+
+resource "google_bigquery_table" "events" {
+  project     = var.project_id
+  dataset_id  = google_bigquery_dataset.analytics.dataset_id
+  table_id    = "events"
+  description = "One row per execution or security event (insertId = event_id)."
+  schema      = file("${path.module}/bigquery_events_schema.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "occurred_at"
+  }
+  clustering = ["agent_id"]
+
+  deletion_protection = true
 }

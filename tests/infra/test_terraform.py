@@ -11,6 +11,7 @@ something that exists.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import shutil
 import subprocess
@@ -615,3 +616,17 @@ def test_terraform_fmt() -> None:
         check=False,
     )
     assert result.returncode == 0, f"not terraform-fmt clean:\n{result.stdout}{result.stderr}"
+
+
+def test_the_events_table_mirrors_the_schema_in_code() -> None:
+    """terraform's copy of the analytics table is the code's schema, field for field."""
+    from agora_analytics.bigquery import CLUSTERING_FIELDS, PARTITION_FIELD, SCHEMA
+
+    mirrored = json.loads((TF_DIR / "bigquery_events_schema.json").read_text())
+    in_code = [field.to_api_repr() for field in SCHEMA]
+    for field in in_code:
+        field.setdefault("mode", "NULLABLE")
+    assert mirrored == in_code
+    tf = (TF_DIR / "data_stores.tf").read_text()
+    assert f'field = "{PARTITION_FIELD}"' in tf
+    assert f"clustering = {json.dumps(list(CLUSTERING_FIELDS))}" in tf
