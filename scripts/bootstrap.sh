@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make dev` and `make test` need on a fresh machine, and nothing already present:
-# uv, the Python workspace (from uv.lock), the BigQuery emulator's own environment (from
-# tools/bqemulator/uv.lock), the pinned npm packages, and redis-server.
+# uv, the Python workspace (from uv.lock), the BigQuery and Cloud Tasks emulators' own environments
+# (from tools/bqemulator/uv.lock and tools/cloudtasks/uv.lock), the pinned npm packages, and
+# redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,11 @@ UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet
 # The sync is a no-op once tools/bqemulator/.venv matches the lock.
 say "syncing the BigQuery emulator's environment from tools/bqemulator/uv.lock"
 UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/bqemulator
+UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/semgrep
+
+# Likewise: gcloud-tasks-emulator pins protobuf<5 (see tools/cloudtasks/pyproject.toml).
+say "syncing the Cloud Tasks emulator's environment from tools/cloudtasks/uv.lock"
+UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/cloudtasks
 
 command -v node >/dev/null 2>&1 || die "Node.js 20+ is required for the Firebase emulators"
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \

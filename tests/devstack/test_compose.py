@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from agora_devstack.emulators import EMULATORS, EmulatorPorts, EmulatorSuite, repo_root
+from agora_devstack.emulators import (
+    CLOUDTASKS_MAX_RETRIES,
+    EMULATORS,
+    EmulatorPorts,
+    EmulatorSuite,
+    repo_root,
+)
 
 COMPOSE_FILE = repo_root() / "docker-compose.emulators.yml"
 
@@ -76,3 +82,24 @@ def test_bigquery_runs_the_launchers_environment_and_start_script(
     ports = EmulatorPorts()
     assert f"--rest-port {ports.bigquery}" in command
     assert f"--grpc-port {ports.bigquery_grpc}" in command
+
+
+def test_tasks_runs_the_launchers_environment_and_start_script(compose: dict[str, Any]) -> None:
+    service = compose["services"]["tasks"]
+    files = {}
+    for volume in service["volumes"]:
+        source, target, *mode = str(volume).split(":")
+        if source.startswith("./"):
+            assert mode == ["ro"], volume
+            assert (repo_root() / source).is_file(), source
+            files[source] = target
+    script = "./tools/devstack/src/agora_devstack/cloudtasks_start.py"
+    assert set(files) == {script, "./tools/cloudtasks/pyproject.toml", "./tools/cloudtasks/uv.lock"}
+    command = " ".join(service["command"])
+    assert "uv sync --frozen" in command  # the versions of tools/cloudtasks/uv.lock
+    assert f"python {files[script]} " in command
+    # Bound to every interface inside the container, or the published port reaches nothing.
+    assert "--host 0.0.0.0" in command
+    assert f"--port {EmulatorPorts().tasks}" in command
+    # Retries come at once: the same cap as the launcher's.
+    assert f"--max-retries {CLOUDTASKS_MAX_RETRIES}" in command

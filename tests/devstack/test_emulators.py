@@ -13,20 +13,34 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
 import httpx
 import pytest
 import redis
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery, firestore
+from google.cloud import bigquery, firestore, tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from agora_devstack import emulators
-from agora_devstack.emulators import BQEMULATOR_VENV, EmulatorPorts, EmulatorSuite, repo_root
+from agora_devstack.emulators import (
+    BQEMULATOR_VENV,
+    CLOUDTASKS_MAX_RETRIES,
+    EmulatorPorts,
+    EmulatorSuite,
+    repo_root,
+)
 from agora_devstack.processes import (
     PortInUseError,
     StartError,
@@ -34,6 +48,7 @@ from agora_devstack.processes import (
     ToolMissingError,
     log_line_ready,
 )
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +84,11 @@ def test_env_points_at_the_suite(suite: EmulatorSuite) -> None:
         "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{suite.ports.auth}",
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{suite.ports.firestore}",
         "BIGQUERY_EMULATOR_HOST": f"127.0.0.1:{suite.ports.bigquery}",
+        "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{suite.ports.tasks}",
         "REDIS_URL": f"redis://127.0.0.1:{suite.ports.redis}/0",
     }
     logs = {p.name for p in suite.log_dir.iterdir()}
-    assert logs >= {"auth.log", "bigquery.log", "firestore.log", "redis.log"}
+    assert logs >= {"auth.log", "bigquery.log", "firestore.log", "redis.log", "tasks.log"}
 
 
 def test_firestore_write_and_read(suite: EmulatorSuite, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,6 +139,106 @@ def test_bigquery_table_write_and_query(suite: EmulatorSuite) -> None:
         assert dataset.dataset_id in {each.dataset_id for each in client.list_datasets()}
     finally:
         client.close()
+
+
+@dataclass
+class _Receiver:
+    """What a task target saw: each request's path, headers and body, in arrival order."""
+
+    status: int = 200
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    async def handle(self, request: Request) -> PlainTextResponse:
+        self.requests.append((request.url.path, dict(request.headers), await request.body()))
+        self.arrived.set()
+        return PlainTextResponse("handled", status_code=self.status)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/{path:path}", self.handle, methods=["POST"])])
+
+
+@pytest.fixture
+def tasks_client(suite: EmulatorSuite) -> Iterator[tasks_v2.CloudTasksClient]:
+    # As the services will: google-cloud-tasks on an insecure channel to $CLOUD_TASKS_EMULATOR_HOST.
+    channel = grpc.insecure_channel(suite.env()["CLOUD_TASKS_EMULATOR_HOST"])
+    try:
+        yield tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    finally:
+        channel.close()
+
+
+def _new_queue(client: tasks_v2.CloudTasksClient, project_id: str) -> str:
+    parent = f"projects/{project_id}/locations/us-central1"
+    queue = client.create_queue(
+        parent=parent, queue=tasks_v2.Queue(name=f"{parent}/queues/devstack-{uuid.uuid4().hex}")
+    )
+    assert queue.name in {each.name for each in client.list_queues(parent=parent)}
+    return queue.name
+
+
+def _http_task(url: str, body: bytes, headers: dict[str, str]) -> tasks_v2.Task:
+    return tasks_v2.Task(
+        http_request=tasks_v2.HttpRequest(
+            http_method=tasks_v2.HttpMethod.POST, url=url, headers=headers, body=body
+        )
+    )
+
+
+def test_tasks_delivers_an_http_task(
+    suite: EmulatorSuite, tasks_client: tasks_v2.CloudTasksClient
+) -> None:
+    queue = _new_queue(tasks_client, suite.project_id)
+    receiver = _Receiver()
+    body = json.dumps({"submission": "sub-1"}).encode()
+    headers = {"Content-Type": "application/json", "X-Agora-Test": "devstack"}
+    with serving(receiver.app()) as base:
+        task = tasks_client.create_task(
+            parent=queue, task=_http_task(f"{base}/tasks/scan", body, headers)
+        )
+        assert receiver.arrived.wait(timeout=20), "the task was never delivered"
+    assert len(receiver.requests) == 1
+    path, seen, received = receiver.requests[0]
+    assert path == "/tasks/scan"
+    assert received == body
+    assert seen["content-type"] == "application/json"
+    assert seen["x-agora-test"] == "devstack"
+    assert seen["x-cloudtasks-queuename"] == queue
+    assert seen["x-cloudtasks-taskname"] == task.name.rsplit("/", 1)[-1]
+
+
+def test_tasks_gives_up_after_the_retry_cap(
+    suite: EmulatorSuite, tasks_client: tasks_v2.CloudTasksClient
+) -> None:
+    # It retries at once, with no backoff: the cap is what stops a failing handler being hammered.
+    queue = _new_queue(tasks_client, suite.project_id)
+    receiver = _Receiver(status=500)
+    with serving(receiver.app()) as base:
+        tasks_client.create_task(parent=queue, task=_http_task(f"{base}/fails", b"{}", {}))
+        attempts = 1 + CLOUDTASKS_MAX_RETRIES
+        deadline = time.monotonic() + 20
+        while len(receiver.requests) < attempts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # several retry rounds: none may come
+    assert len(receiver.requests) == attempts
+    assert list(tasks_client.list_tasks(parent=queue)) == []
+
+
+def test_tasks_listens_on_loopback_only(suite: EmulatorSuite) -> None:
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        pytest.skip("needs /proc/net (Linux)")
+    port = f"{suite.ports.tasks:04X}"
+    listening = []
+    for table in tables:
+        for line in table.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if local_port == port and state == "0A":  # LISTEN
+                listening.append(address)
+    # 127.0.0.1, in IPv4 or IPv4-mapped IPv6 form (gRPC binds the latter); never 0.0.0.0 or [::].
+    assert listening
+    assert set(listening) <= {"0100007F", "0000000000000000FFFF00000100007F"}, listening
 
 
 def test_redis_set_and_get(suite: EmulatorSuite) -> None:
@@ -211,6 +327,28 @@ def test_missing_bigquery_emulator_says_make_install(tmp_path: Path) -> None:
     assert "run `make install`" in result.stderr
 
 
+def test_missing_cloud_tasks_emulator_says_make_install(tmp_path: Path) -> None:
+    missing = tmp_path / "no-cloudtasks-venv"
+    suite = EmulatorSuite(
+        EmulatorPorts.free(), log_dir=tmp_path / "logs", only={"tasks"}, cloudtasks_venv=missing
+    )
+    with pytest.raises(ToolMissingError, match=r"gcloud-tasks-emulator.*; run `make install`$"):
+        suite.start()
+    assert suite.children == {}
+
+    # A venv whose sync never finished (no gcloud-tasks-emulator in it) counts as missing too.
+    (missing / "bin").mkdir(parents=True)
+    (missing / "bin" / "python").symlink_to(sys.executable)
+    args = ["--only", "tasks", "--cloudtasks-venv", str(missing)]
+    args += ["--tasks-port", str(EmulatorPorts.free().tasks)]
+    args += ["--log-dir", str(tmp_path / "cli-logs")]
+    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Cloud Tasks emulator (gcloud-tasks-emulator) is not installed" in result.stderr
+    assert "run `make install`" in result.stderr
+
+
 def test_bigquery_starts_without_the_spatial_extension(tmp_path: Path) -> None:
     """Offline, DuckDB cannot download its spatial extension; the emulator must start anyway."""
     python = repo_root() / BQEMULATOR_VENV / "bin" / "python"
@@ -271,7 +409,7 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
             pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
         assert f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
         pids = json.loads((tmp_path / "emulators.pids.json").read_text())
-        assert set(pids) == {"auth", "bigquery", "firestore", "redis"}
+        assert set(pids) == {"auth", "bigquery", "firestore", "redis", "tasks"}
         for entry in pids.values():
             assert not _gone(entry["pid"], within=0)
 
@@ -331,7 +469,7 @@ def _descendant_pids(root: int) -> list[int]:
 # Runs last: it stops the module's shared suite.
 def test_stop_leaves_no_process_behind(suite: EmulatorSuite) -> None:
     children = list(suite.children.values())
-    assert {child.name for child in children} == {"auth", "bigquery", "firestore", "redis"}
+    assert {child.name for child in children} == {"auth", "bigquery", "firestore", "redis", "tasks"}
     assert all(child.alive() for child in children)
     suite.stop()
     suite.stop()  # idempotent

@@ -1,16 +1,20 @@
-"""Local emulator launcher: Firebase Auth, Firestore, BigQuery and Redis on 127.0.0.1.
+"""Local emulator launcher: Firebase Auth, Firestore, BigQuery, Cloud Tasks and Redis on 127.0.0.1.
 
 For dev runs and tests: `make emulators` runs `python -m agora_devstack.emulators`; `make dev` and
-the pytest session use EmulatorSuite. Each emulator is one entry of EMULATORS, so adding one (Cloud
-Tasks) means one more port field on EmulatorPorts and one more EmulatorSpec.
+the pytest session use EmulatorSuite. Each emulator is one entry of EMULATORS, so adding one means
+one more port field on EmulatorPorts and one more EmulatorSpec.
 
 Stand-ins: the Auth emulator of firebase-tools, the open-source Node Firestore emulator
 (@firestore-emulator/server, started by firestore_emulator.mjs next to this file), the open-source
 BigQuery emulator bqemulator (DuckDB + SQLGlot; REST and gRPC, started by bqemulator_start.py next
-to this file) and redis-server. The Node packages are pinned in the repository's package.json;
-bqemulator has an environment of its own, pinned by tools/bqemulator/uv.lock, as its dependencies
-clash with the workspace's. `make install` installs both. Clients reach the BigQuery emulator
-through BIGQUERY_EMULATOR_HOST (host:port of its REST API, served over plain http).
+to this file), the open-source Cloud Tasks emulator gcloud-tasks-emulator (gRPC, started by
+cloudtasks_start.py next to this file) and redis-server. The Node packages are pinned in the
+repository's package.json; bqemulator and gcloud-tasks-emulator each have an environment of their
+own, pinned by tools/bqemulator/uv.lock and tools/cloudtasks/uv.lock, as their dependencies clash
+with the workspace's. `make install` installs all three. Clients reach the BigQuery emulator through
+BIGQUERY_EMULATOR_HOST (host:port of its REST API, served over plain http) and the Cloud Tasks
+emulator through CLOUD_TASKS_EMULATOR_HOST (host:port of its gRPC API, without TLS: a
+google-cloud-tasks client on grpc.insecure_channel(it)).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from agora_devstack.processes import (
 
 __all__ = [
     "BQEMULATOR_VENV",
+    "CLOUDTASKS_MAX_RETRIES",
+    "CLOUDTASKS_VENV",
     "EMULATORS",
     "EmulatorPorts",
     "EmulatorSpec",
@@ -62,6 +68,12 @@ _FIRESTORE_SCRIPT = Path(__file__).with_name("firestore_emulator.mjs")
 _BQEMULATOR_SCRIPT = Path(__file__).with_name("bqemulator_start.py")
 # The BigQuery emulator's own environment, relative to the repository root (`make install`).
 BQEMULATOR_VENV = Path("tools", "bqemulator", ".venv")
+_CLOUDTASKS_SCRIPT = Path(__file__).with_name("cloudtasks_start.py")
+# The Cloud Tasks emulator's own environment, relative to the repository root (`make install`).
+CLOUDTASKS_VENV = Path("tools", "cloudtasks", ".venv")
+# Attempts after the first before the Cloud Tasks emulator drops a failing task. It retries at once,
+# with no backoff: uncapped, one failing handler would be called in a tight loop forever.
+CLOUDTASKS_MAX_RETRIES = 3
 
 
 @cache
@@ -97,6 +109,8 @@ class EmulatorPorts:
     # BigQuery: REST (what clients use) and gRPC (the Storage Read/Write APIs).
     bigquery: int = 9050
     bigquery_grpc: int = 9060
+    # Cloud Tasks: gRPC.
+    tasks: int = 8123
 
     @classmethod
     def free(cls) -> EmulatorPorts:
@@ -113,6 +127,7 @@ class RunContext:
     node_modules: Path
     state_dir: Path
     bqemulator_venv: Path = field(default_factory=lambda: repo_root() / BQEMULATOR_VENV)
+    cloudtasks_venv: Path = field(default_factory=lambda: repo_root() / CLOUDTASKS_VENV)
 
 
 @dataclass(frozen=True)
@@ -250,6 +265,35 @@ def _bigquery_env(ctx: RunContext) -> dict[str, str]:
     return {"BIGQUERY_EMULATOR_HOST": f"{HOST}:{ctx.ports.bigquery}"}
 
 
+# --- Cloud Tasks emulator (gcloud-tasks-emulator, in its own environment) -------------------------
+
+
+def _tasks_launch(ctx: RunContext) -> Launch:
+    python = ctx.cloudtasks_venv / "bin" / "python"
+    # Its console script marks a completed install: the venv may exist with the sync unfinished.
+    if not (python.exists() and (ctx.cloudtasks_venv / "bin" / "gcloud-tasks-emulator").exists()):
+        raise ToolMissingError(
+            f"the Cloud Tasks emulator (gcloud-tasks-emulator) is not installed in "
+            f"{ctx.cloudtasks_venv}; run `make install`"
+        )
+    argv = [str(python), str(_CLOUDTASKS_SCRIPT), "--host", HOST, "--port", str(ctx.ports.tasks)]
+    argv += ["--max-retries", str(CLOUDTASKS_MAX_RETRIES)]
+    # In memory, as the others: every run starts with no queue; services create theirs.
+    return Launch(argv=argv, env={}, cwd=ctx.state_dir)
+
+
+def _tasks_ready(ctx: RunContext) -> ReadyCheck:
+    return all_ready(
+        log_line_ready("cloud tasks emulator ready on"), tcp_ready(HOST, ctx.ports.tasks)
+    )
+
+
+def _tasks_env(ctx: RunContext) -> dict[str, str]:
+    # google-cloud-tasks has no emulator variable of its own: the services read this one and give
+    # the client a CloudTasksGrpcTransport on grpc.insecure_channel(<it>).
+    return {"CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{ctx.ports.tasks}"}
+
+
 # --- Redis (redis-server) -------------------------------------------------------------------------
 
 
@@ -314,7 +358,15 @@ EMULATORS: dict[str, EmulatorSpec] = {
             env=_redis_env,
             timeout=15.0,
         ),
-        # Cloud Tasks joins here.
+        EmulatorSpec(
+            name="tasks",
+            label="Cloud Tasks emulator",
+            port_fields=("tasks",),
+            launch=_tasks_launch,
+            ready=_tasks_ready,
+            env=_tasks_env,
+            timeout=30.0,  # ~1 s alone; more on a busy machine
+        ),
     )
 }
 
@@ -331,6 +383,7 @@ class EmulatorSuite:
         *,
         node_modules: Path | None = None,
         bqemulator_venv: Path | None = None,
+        cloudtasks_venv: Path | None = None,
         state_dir: Path | None = None,
         grace: float = 5.0,
     ) -> None:
@@ -344,6 +397,9 @@ class EmulatorSuite:
         self.node_modules = Path(node_modules) if node_modules else repo_root() / "node_modules"
         self.bqemulator_venv = (
             Path(bqemulator_venv) if bqemulator_venv else repo_root() / BQEMULATOR_VENV
+        )
+        self.cloudtasks_venv = (
+            Path(cloudtasks_venv) if cloudtasks_venv else repo_root() / CLOUDTASKS_VENV
         )
         self.specs = [spec for name, spec in EMULATORS.items() if only is None or name in only]
         self._state_dir_arg = state_dir
@@ -383,7 +439,12 @@ class EmulatorSuite:
     def _context(self) -> RunContext:
         assert self._state_dir is not None
         return RunContext(
-            self.ports, self.project_id, self.node_modules, self._state_dir, self.bqemulator_venv
+            self.ports,
+            self.project_id,
+            self.node_modules,
+            self._state_dir,
+            self.bqemulator_venv,
+            self.cloudtasks_venv,
         )
 
     def start(self) -> Self:
@@ -461,7 +522,12 @@ class EmulatorSuite:
     def env(self) -> dict[str, str]:
         """Environment variables that point clients (Google SDKs, firebase-admin, redis) here."""
         ctx = RunContext(
-            self.ports, self.project_id, self.node_modules, Path(), self.bqemulator_venv
+            self.ports,
+            self.project_id,
+            self.node_modules,
+            Path(),
+            self.bqemulator_venv,
+            self.cloudtasks_venv,
         )
         env = {"GOOGLE_CLOUD_PROJECT": self.project_id}
         for spec in self.specs:
@@ -514,6 +580,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help=f"the BigQuery emulator's environment (default {BQEMULATOR_VENV})",
     )
+    parser.add_argument(
+        "--cloudtasks-venv",
+        type=Path,
+        help=f"the Cloud Tasks emulator's environment (default {CLOUDTASKS_VENV})",
+    )
     return parser.parse_args(argv)
 
 
@@ -532,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             only,
             node_modules=args.node_modules,
             bqemulator_venv=args.bqemulator_venv,
+            cloudtasks_venv=args.cloudtasks_venv,
         )
     except ValueError as error:
         print(f"emulators: {error}", file=sys.stderr)
