@@ -29,7 +29,7 @@ def test_the_recipe_runs_as_a_non_root_user_on_a_pinned_base() -> None:
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH")
 def test_the_layers_build_a_working_service_venv(tmp_path: Path) -> None:
-    first, second = _uv_syncs()
+    first, second = _uv_syncs()[:2]
     env = {
         **os.environ,
         "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv"),
@@ -51,3 +51,13 @@ def test_the_layers_build_a_working_service_venv(tmp_path: Path) -> None:
         [str(python), "-c", probe], cwd="/", capture_output=True, text=True, check=True
     )
     assert "site-packages" in result.stdout, "workspace packages are installed, not linked"
+
+
+def test_the_vetting_image_carries_semgrep_and_its_rules() -> None:
+    """Vetting's static checks need semgrep (own locked environment) and the project's rules."""
+    text = DOCKERFILE.read_text()
+    syncs = _uv_syncs()
+    assert any("--project tools/semgrep" in command for command in syncs)
+    assert "services/vetting/semgrep/rules.yml" in text
+    assert "AGORA_SEMGREP_BIN=/app/extras/semgrep/bin/semgrep" in text
+    assert "AGORA_SEMGREP_RULES=/app/extras/semgrep-rules.yml" in text
