@@ -85,8 +85,8 @@ locals {
       redis  = false
       roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf)
       env = {
-        TASKS_QUEUE                   = google_cloud_tasks_queue.scans.id
-        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        TASKS_QUEUE    = google_cloud_tasks_queue.scans.name
+        TASKS_LOCATION = var.region
         # Tasks call back into vetting itself; also the OIDC audience.
         TASKS_TARGET_URL = "https://agora-vetting-${local.run_url_suffix}"
       }
@@ -107,7 +107,7 @@ locals {
     executor  = ["gateway", "vetting"]
     tool      = ["gateway"]
     analytics = ["gateway", "executor"]
-    vetting   = ["gateway"]
+    vetting   = ["gateway", "registry"]
   }
 
   # caller => sorted callees (the inverse of the table above).

@@ -25,6 +25,8 @@ from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
 from agora_registry.app import create_app as create_registry
 from agora_registry.settings import RegistrySettings
+from agora_vetting.app import create_app as create_vetting
+from agora_vetting.settings import VettingSettings
 from tests.support.factories import local_settings_kwargs, signer_for
 from tests.support.firebase import AuthEmulator, EmulatorUser
 from tests.support.servers import free_port, serving
@@ -45,6 +47,8 @@ class Stack:
     state_dir: Path
     executor: str = ""
     analytics: str = ""
+    vetting: str = ""
+    task_credential: str = "e2e-task-credential"
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
@@ -71,6 +75,7 @@ class Stack:
                 "auth": self.auth_service,
                 "executor": self.executor,
                 "analytics": self.analytics,
+                "vetting": self.vetting,
             },
             firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
             redis_url=self.emulator_env["REDIS_URL"],
@@ -94,6 +99,7 @@ class Stack:
                 self.registry,
                 firestore_emulator_host=self.emulator_env["FIRESTORE_EMULATOR_HOST"],
                 redis_url=self.emulator_env["REDIS_URL"],
+                service_urls={"vetting": self.vetting},
             )
         )
 
@@ -157,6 +163,26 @@ class Stack:
         settings = self.analytics_settings(**overrides)
         return serving(create_analytics(settings), int(self.analytics.rsplit(":", 1)[1]))
 
+    def vetting_settings(self, **overrides: Any) -> VettingSettings:
+        kwargs: dict[str, Any] = {
+            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
+            "cloud_tasks_emulator_host": self.emulator_env["CLOUD_TASKS_EMULATOR_HOST"],
+            "service_urls": {"registry": self.registry, "executor": self.executor},
+            "tasks_target_url": self.vetting,
+            "local_task_credential": self.task_credential,
+            "agents_root": self.state_dir / "sources" / "agents",
+            "egress_allowed_networks": ("127.0.0.0/8",),
+            "scan_timeout_s": 120.0,
+        }
+        kwargs.update(overrides)
+        return VettingSettings(
+            **local_settings_kwargs(self.key_file, self.jwks_file, self.vetting, **kwargs)
+        )
+
+    def serve_vetting(self, **overrides: Any) -> AbstractContextManager[str]:
+        settings = self.vetting_settings(**overrides)
+        return serving(create_vetting(settings), int(self.vetting.rsplit(":", 1)[1]))
+
     def as_service(
         self, service: str, base: str, user: UserIdentity | None = None
     ) -> dict[str, str]:
@@ -186,10 +212,12 @@ def stack(
         state_dir=tmp_path_factory.mktemp("auth-state"),
         executor=f"http://127.0.0.1:{free_port()}",
         analytics=f"http://127.0.0.1:{free_port()}",
+        vetting=f"http://127.0.0.1:{free_port()}",
     )
     with (
         partial.serve_registry(),
         partial.serve_analytics(),
+        partial.serve_vetting(),
         partial.serve_auth(),
         partial.serve_executor(),
         partial.serve_gateway() as gateway,

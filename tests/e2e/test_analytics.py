@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,20 +23,11 @@ from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import OPTION, call, deploy_as_vetting, execute
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 TEXT = {"text": "Analytics counts every execution. Each one is priced. Nothing is lost."}
 UNEVEN = {"weights": [0.7, 0.7], "returns": [[0.01, 0.02], [0.03, 0.01]]}  # agent says no
-
-
-def eventually(check: Callable[[], Any], *, seconds: float = 30) -> Any:
-    """Poll until `check` returns something truthy (shipping is asynchronous by design)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.25)
 
 
 def deploy(stack: Stack, owner: EmulatorUser, folder: str) -> str:

@@ -51,6 +51,7 @@ EXPECTED_CALLS = {
     "executor": {"registry", "auth", "analytics"},
     "auth": {"registry"},
     "analytics": {"registry"},
+    "registry": {"vetting"},
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}

@@ -14,6 +14,7 @@ from agora_registry.search import SearchService
 from agora_registry.search_cache import SearchCache
 from agora_registry.service import RegistryService
 from agora_registry.settings import RegistrySettings
+from agora_registry.submissions import SubmissionNotifier
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -26,9 +27,13 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         assert resources.firestore is not None
         repository = AgentRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
         cache = SearchCache(resources.redis, settings.search_cache_ttl_s, settings.project_id)
-        app.state.registry = RegistryService(repository, cache, settings)
+        submissions = SubmissionNotifier(resources.services)
+        app.state.registry = RegistryService(repository, cache, settings, submissions)
         app.state.search = SearchService(repository, cache)
-        yield
+        try:
+            yield
+        finally:
+            await submissions.aclose()
 
     app = create_service_app(
         settings,

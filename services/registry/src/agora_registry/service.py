@@ -32,6 +32,7 @@ from agora_registry.records import (
 from agora_registry.repository import AgentRepository, AlreadyStored, StaleWrite
 from agora_registry.search_cache import SearchCache
 from agora_registry.settings import RegistrySettings
+from agora_registry.submissions import SubmissionNotifier
 from agora_registry.views import agent_view, full_view, is_owner, may_see
 
 # Status changes the registry makes itself (owner edits) are recorded as made by this service.
@@ -59,11 +60,16 @@ class RegistryService:
     """Agents: register, read, change, delete, and status changes from vetting and executor."""
 
     def __init__(
-        self, repository: AgentRepository, cache: SearchCache, settings: RegistrySettings
+        self,
+        repository: AgentRepository,
+        cache: SearchCache,
+        settings: RegistrySettings,
+        submissions: SubmissionNotifier | None = None,
     ) -> None:
         self._repo = repository
         self._cache = cache
         self._settings = settings
+        self._submissions = submissions
 
     async def register(
         self, user: UserIdentity, card: AgentCard, idempotency_key: str | None
@@ -92,6 +98,7 @@ class RegistryService:
         record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
         try:
             await self._repo.create(record, _queue_entry(record, now), key, replace_key=replace_key)
+            self._submitted(record)
         except AlreadyStored:
             # A concurrent request with the same key won the race: answer as its replay.
             replayed = None
@@ -211,6 +218,13 @@ class RegistryService:
                 "The agent changed while this request ran; retry", code="AGENT_CHANGED"
             ) from None
         await self._cache.invalidate()
+        if enqueue is not None:
+            self._submitted(after)
+
+    def _submitted(self, record: AgentRecord) -> None:
+        """Vetting queues the scan of a new or resubmitted card (beside the answer)."""
+        if self._submissions is not None:
+            self._submissions.submitted(record.id, record.digest)
 
     async def _get(self, agent_id: str) -> AgentRecord:
         record = await self._repo.get(agent_id) if valid_agent_id(agent_id) else None

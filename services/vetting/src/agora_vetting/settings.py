@@ -1,14 +1,72 @@
 """Settings of the vetting service (env prefix `AGORA_VETTING_`)."""
 
-from typing import ClassVar
+from __future__ import annotations
 
+from pathlib import Path
+from typing import ClassVar, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings
+from agora_common.settings import ServiceSettings, UnsafeSettingsError, service_account_email
 
 
 class VettingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_VETTING_")
 
     service_name: ClassVar[str] = "vetting"
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway",)
+    # The gateway (admins' routes) and the registry (new and resubmitted cards).
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "registry")
+    submission_services: ClassVar[tuple[str, ...]] = ("registry",)
+    # The identity Cloud Tasks attaches to scan tasks (see infra/terraform/tasks.tf).
+    tasks_invoker_name: ClassVar[str] = "tasks-invoker"
+
+    # Cloud Tasks: the queue scans go through, and the URL tasks call back (this service).
+    tasks_queue: str = "agora-scans"
+    tasks_location: str = "us-central1"
+    tasks_target_url: str | None = None
+    cloud_tasks_emulator_host: str | None = Field(
+        default=None, validation_alias="CLOUD_TASKS_EMULATOR_HOST"
+    )
+    # Local only: the emulator sends no OIDC token, so tasks carry this credential in a header.
+    local_task_credential: SecretStr | None = None
+
+    # Static checks: where agent sources live (card metadata `source: agents/<folder>`), and the
+    # caps every scanner runs under.
+    agents_root: Path = Path("agents")
+    scan_timeout_s: float = Field(default=120.0, gt=0, le=900)
+    scan_memory_mb: int = Field(default=1024, ge=128, le=8192)
+    # Local development only: networks agents may live on (as the executor's setting).
+    egress_allowed_networks: tuple[str, ...] = ()
+    probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    deploy_timeout_s: float = Field(default=300.0, gt=0, le=900)
+
+    @property
+    def allowed_caller_emails(self) -> frozenset[str]:
+        tasks = service_account_email(self.tasks_invoker_name, self.project_id)
+        return super().allowed_caller_emails | {tasks}
+
+    @property
+    def queue_path(self) -> str:
+        return (
+            f"projects/{self.project_id}/locations/{self.tasks_location}/queues/{self.tasks_queue}"
+        )
+
+    @model_validator(mode="after")
+    def _local_only_vetting_settings(self) -> Self:
+        if self.is_local:
+            return self
+        problems = []
+        if self.cloud_tasks_emulator_host:
+            problems.append("CLOUD_TASKS_EMULATOR_HOST is set")
+        if self.local_task_credential is not None:
+            problems.append("local_task_credential is for the local emulator only")
+        if self.egress_allowed_networks:
+            problems.append("egress_allowed_networks is for local development only")
+        if not self.tasks_target_url:
+            problems.append("tasks_target_url is required")
+        if problems:
+            raise UnsafeSettingsError(
+                f"vetting: unsafe settings in production: {'; '.join(problems)}"
+            )
+        return self

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 import time
 from collections.abc import Mapping
@@ -106,6 +107,12 @@ def service_env(
         settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         if paths.log_dir is not None:
             settings["LOCAL_LOG_DIR"] = str(paths.log_dir / "agents")
+    if name == "vetting":  # scans read local sources; tasks come back from the emulator
+        settings["AGENTS_ROOT"] = str(repo_root() / "agents")
+        settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
+        settings["TASKS_TARGET_URL"] = own_url
+        # The emulator sends no OIDC token: tasks carry this run's credential instead.
+        settings["LOCAL_TASK_CREDENTIAL"] = secrets.token_urlsafe(32)
     settings.update(overrides or {})
     env = {f"{prefix}{key}": value for key, value in settings.items()}
     env["PORT"] = str(ports[name])

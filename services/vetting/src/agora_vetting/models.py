@@ -1,0 +1,114 @@
+"""Scan receipts, the queue, and admins' decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from agora_common.models.agent import plain_text
+
+Verdict = Literal["clean", "findings", "inconclusive"]
+Note = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(plain_text)]
+
+
+class CheckResult(BaseModel):
+    """One part of a scan: the card, the URL, the live probe, or one static scanner."""
+
+    name: str
+    version: str | None = None
+    status: Literal["ok", "findings", "failed", "skipped", "timeout", "unavailable"]
+    reason: str | None = None
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    duration_ms: float | None = None
+
+
+class ScanReceipt(BaseModel):
+    scan_id: str
+    agent_id: str
+    card_digest: str
+    source_digest: str | None = None  # what the static checks read
+    scope: list[str]
+    verdict: Verdict
+    reason: str | None = None  # why inconclusive
+    checks: list[CheckResult]
+    findings: list[dict[str, Any]]
+    requested_by: str  # "submission" or the admin's uid
+    scanned_at: datetime
+
+
+class ScanTicket(BaseModel):
+    """What the task carries: which agent, which card, which scan."""
+
+    model_config = ConfigDict(extra="forbid")
+    scan_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+    agent_id: Annotated[str, Field(min_length=1, max_length=128)]
+    card_digest: Annotated[str, Field(min_length=1, max_length=128)]
+    requested_by: Annotated[str, Field(min_length=1, max_length=128)] = "submission"
+
+
+class ScanQueued(BaseModel):
+    scan_id: str
+    agent_id: str
+    queued: bool  # False: a task with this name was queued already
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agent_id: Annotated[str, Field(min_length=1, max_length=128)]
+    card_digest: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class QueueItem(BaseModel):
+    agent_id: str
+    name: str | None = None
+    owner_uid: str
+    status: str
+    submitted_at: datetime
+    card_digest: str
+    latest_scan: ScanReceipt | None = None
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None = None
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notes: Note | None = None
+    # Approve despite findings (recorded): an admin's informed call, never the default.
+    accept_findings: bool = False
+
+
+class ReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Note
+
+
+class Decision(BaseModel):
+    """The current decision on an agent, as its owner and admins see it."""
+
+    agent_id: str
+    decision: Literal["approved", "rejected", "suspended", "reinstated"]
+    status: str
+    reason: str | None = None
+    decided_by: str
+    decided_at: datetime
+    deploy: dict[str, Any] | None = None  # the last deploy's outcome, after an approval
+    webhook: dict[str, Any] | None = None  # the owner's webhook delivery, if they set one
+
+
+class WebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Annotated[str, Field(min_length=8, max_length=2048)]
+
+
+class OwnerWebhook(BaseModel):
+    """An owner's webhook for decisions on their agents; the secret is shown once, when set."""
+
+    url: str
+    secret: str | None = None
+    secret_last4: str
+    updated_at: datetime

@@ -1,0 +1,1 @@
+"""HTTP routes of vetting: the admins' queue and decisions, submissions, the scan task handler."""

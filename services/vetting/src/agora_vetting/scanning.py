@@ -1,0 +1,183 @@
+"""One scan of a submission: the card, its URL, a live probe, and static checks of its source.
+
+Verdicts: `findings` when any check found something; else `inconclusive` (with the reason) when
+any check could not run to the end; else `clean`. Checks that do not apply (no URL yet: the agent
+is deployed from its image on approval) are `skipped` and say why; they do not spoil a verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from agora_common.agents import AgentDirectory
+from agora_common.egress import EgressGuard
+from agora_common.errors import AgoraError, json_path
+from agora_common.models import AgentCard, AgentView, canonical_card_json, card_digest
+from agora_vetting.models import CheckResult, ScanReceipt, ScanTicket, Verdict
+from agora_vetting.scanners import run_static_scan
+from agora_vetting.settings import VettingSettings
+
+log = logging.getLogger("agora.vetting.scan")
+SERIOUS = frozenset({"medium", "high", "critical"})
+
+
+def verdict_of(checks: list[CheckResult]) -> tuple[Verdict, str | None]:
+    if any(c.status == "findings" for c in checks):
+        return "findings", None
+    unfinished = [c for c in checks if c.status in ("failed", "timeout", "unavailable")]
+    if unfinished:
+        reasons = "; ".join(f"{c.name}: {c.reason or c.status}" for c in unfinished)
+        return "inconclusive", reasons[:1000]
+    return "clean", None
+
+
+class Scanner:
+    def __init__(
+        self,
+        agents: AgentDirectory,
+        guard: EgressGuard,
+        http: httpx.AsyncClient,
+        settings: VettingSettings,
+    ) -> None:
+        self._agents = agents
+        self._guard = guard
+        self._http = http
+        self._settings = settings
+
+    async def scan(self, ticket: ScanTicket) -> ScanReceipt:
+        agent = await self._agents.get(ticket.agent_id, fresh=True)
+        checks: list[CheckResult] = []
+        card, card_check = self._card(agent)
+        checks.append(card_check)
+        source_digest = None
+        if card is not None:
+            checks.append(await self._url(card))
+            checks.append(await self._probe(card))
+            static, source_digest = await self._static(card)
+            checks.extend(static)
+        verdict, reason = verdict_of(checks)
+        current = card_digest(canonical_card_json(card)) if card is not None else None
+        if current is not None and current != ticket.card_digest:
+            # The card changed after this scan was queued: what was scanned is not what was asked.
+            verdict, reason = "inconclusive", "the card changed since this scan was queued"
+        return ScanReceipt(
+            scan_id=ticket.scan_id,
+            agent_id=agent.id,
+            card_digest=current or ticket.card_digest,
+            source_digest=source_digest,
+            scope=[c.name for c in checks if c.status != "skipped"],
+            verdict=verdict,
+            reason=reason,
+            checks=checks,
+            findings=[f for c in checks for f in c.findings],
+            requested_by=ticket.requested_by,
+            scanned_at=datetime.now(UTC),
+        )
+
+    def _card(self, agent: AgentView) -> tuple[AgentCard | None, CheckResult]:
+        try:
+            card = AgentCard.model_validate(agent.card)
+        except ValidationError as exc:
+            findings = [
+                {
+                    "check": "card",
+                    "path": json_path(e["loc"]),
+                    "message": e["msg"],
+                    "severity": "high",
+                }
+                for e in exc.errors(include_input=False)
+            ]
+            return None, CheckResult(name="card", status="findings", findings=findings)
+        return card, CheckResult(name="card", status="ok")
+
+    async def _url(self, card: AgentCard) -> CheckResult:
+        url = card.deployment.url
+        if url is None:
+            return CheckResult(name="egress", status="skipped", reason="no deployment URL")
+        started = time.perf_counter()
+        try:
+            _, host, port = self._guard.check_url(str(url))
+            await self._guard.addresses(host, port)
+        except AgoraError as exc:
+            finding = {"check": "egress", "message": exc.message, "severity": "high"}
+            return CheckResult(name="egress", status="findings", findings=[finding])
+        return CheckResult(name="egress", status="ok", duration_ms=_ms(started))
+
+    async def _probe(self, card: AgentCard) -> CheckResult:
+        url = card.deployment.url
+        if url is None:
+            return CheckResult(
+                name="live_probe",
+                status="skipped",
+                reason="not deployed yet: it runs from its image once approved",
+            )
+        base = str(url).rstrip("/")
+        started = time.perf_counter()
+        try:
+            health = await self._http.get(f"{base}/health")
+            served = await self._http.get(f"{base}/.well-known/agent-card.json")
+        except (httpx.HTTPError, AgoraError) as exc:
+            return CheckResult(name="live_probe", status="failed", reason=type(exc).__name__)
+        if health.status_code != 200:
+            reason = f"/health answered {health.status_code}"
+            return CheckResult(name="live_probe", status="failed", reason=reason)
+        try:
+            listed = {
+                tool["name"] for tool in served.json().get("skills", served.json().get("tools", []))
+            }
+        except (ValueError, TypeError, KeyError, AttributeError):
+            listed = set()
+        missing = sorted({tool.name for tool in card.tools} - listed)
+        if served.status_code != 200 or missing:
+            finding = {
+                "check": "live_probe",
+                "message": "the agent's own card does not list every registered tool",
+                "missing": missing,
+                "severity": "medium",
+            }
+            return CheckResult(name="live_probe", status="findings", findings=[finding])
+        return CheckResult(name="live_probe", status="ok", duration_ms=_ms(started))
+
+    async def _static(self, card: AgentCard) -> tuple[list[CheckResult], str | None]:
+        source = (card.metadata or {}).get("source")
+        if not source:
+            skipped = CheckResult(
+                name="static", status="skipped", reason="the card names no source"
+            )
+            return [skipped], None
+        root = self._settings.agents_root.resolve()
+        path = (root.parent / str(source)).resolve()
+        if not path.is_relative_to(root) or not path.is_dir():
+            failed = CheckResult(name="static", status="failed", reason="source not readable here")
+            return [failed], None
+        scan = await run_static_scan(
+            path, timeout_s=self._settings.scan_timeout_s, memory_mb=self._settings.scan_memory_mb
+        )
+        return [_check(result) for result in scan.results], scan.digest
+
+
+def _check(result: Any) -> CheckResult:
+    findings = [f.model_dump(mode="json") for f in result.findings]
+    status = result.status
+    # Low-severity findings stay in the receipt for the admin but do not spoil a verdict.
+    # A serious finding counts even from a scanner that could not finish everything.
+    if any(f.get("severity") in SERIOUS for f in findings):
+        status = "findings"
+    return CheckResult(
+        name=result.name,
+        version=result.version,
+        status=status,
+        reason=result.reason,
+        findings=findings,
+        duration_ms=result.duration_ms,
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

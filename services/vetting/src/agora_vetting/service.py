@@ -1,0 +1,347 @@
+"""The vetting workflow: submissions are scanned through Cloud Tasks; admins decide.
+
+Approve: pending-vetting → vetted (registry) → the executor deploys → active. A failed deploy
+leaves the agent vetted with the error on its decision, and approving again retries the deploy.
+Reject: pending-vetting → rejected, with the reason the owner sees. Suspend / reinstate: active ↔
+suspended. Every decision is written to `audit_log` before it is carried out.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from agora_common.agents import AgentDirectory
+from agora_common.audit import Actor, AuditLog
+from agora_common.egress import EgressGuard
+from agora_common.errors import AgoraError, BadGateway, Conflict, NotFound, ValidationFailed
+from agora_common.iam.client import ServiceClient
+from agora_common.models import (
+    AgentCard,
+    AgentStatus,
+    AgentView,
+    canonical_card_json,
+    card_digest,
+)
+from agora_common.webhooks import WebhookSender
+from agora_vetting.models import (
+    ApproveRequest,
+    Decision,
+    OwnerWebhook,
+    QueueItem,
+    QueuePage,
+    ScanQueued,
+    ScanReceipt,
+    ScanTicket,
+)
+from agora_vetting.repository import VettingRepository
+from agora_vetting.scanning import Scanner
+from agora_vetting.tasks import ScanQueue
+
+log = logging.getLogger("agora.vetting")
+
+
+class NotPending(Conflict):
+    code, message = "NOT_PENDING_VETTING", "Only an agent pending vetting can be decided on"
+
+
+class ScanNotClean(Conflict):
+    code = "SCAN_NOT_CLEAN"
+    message = "The latest scan of this card is not clean; approve with accept_findings to override"
+
+
+class DeployFailed(BadGateway):
+    code, message = "DEPLOY_FAILED", "Approved, but the deploy failed; the agent stays vetted"
+
+
+# decision: (the status it is taken from, the status it leads to, why it is refused otherwise)
+_RULES: dict[str, tuple[AgentStatus, AgentStatus, str]] = {
+    "rejected": (
+        AgentStatus.PENDING_VETTING,
+        AgentStatus.REJECTED,
+        "Only an agent pending vetting can be rejected",
+    ),
+    "suspended": (
+        AgentStatus.ACTIVE,
+        AgentStatus.SUSPENDED,
+        "Only an active agent can be suspended",
+    ),
+    "reinstated": (
+        AgentStatus.SUSPENDED,
+        AgentStatus.ACTIVE,
+        "Only a suspended agent can be reinstated",
+    ),
+}
+_CODES = {
+    AgentStatus.PENDING_VETTING: "NOT_PENDING_VETTING",
+    AgentStatus.ACTIVE: "NOT_ACTIVE",
+    AgentStatus.SUSPENDED: "NOT_SUSPENDED",
+}
+
+
+def scan_id_for(agent_id: str, card_digest: str, nonce: str | None = None) -> str:
+    """Task names: the agent and its card (a submission is scanned once), plus an admin's nonce."""
+    base = f"scan-{agent_id.replace('_', '-')}-{card_digest[:24]}"
+    return f"{base}-{nonce}" if nonce else base
+
+
+class VettingService:
+    def __init__(
+        self,
+        repository: VettingRepository,
+        queue: ScanQueue,
+        scanner: Scanner,
+        agents: AgentDirectory,
+        services: ServiceClient,
+        audit: AuditLog,
+        *,
+        deploy_timeout_s: float,
+        guard: EgressGuard | None = None,
+        webhooks: WebhookSender | None = None,
+    ) -> None:
+        self._guard = guard or EgressGuard()
+        self._webhooks = webhooks
+        self._repo = repository
+        self._queue = queue
+        self._scanner = scanner
+        self._agents = agents
+        self._services = services
+        self._audit = audit
+        self._deploy_timeout = deploy_timeout_s
+
+    # --- scans -------------------------------------------------------------------------------
+
+    async def submitted(self, agent_id: str, card_digest: str) -> ScanQueued:
+        """A new or resubmitted card: queue its scan (once per card)."""
+        ticket = ScanTicket(
+            scan_id=scan_id_for(agent_id, card_digest), agent_id=agent_id, card_digest=card_digest
+        )
+        queued = await self._queue.enqueue(ticket)
+        return ScanQueued(scan_id=ticket.scan_id, agent_id=agent_id, queued=queued)
+
+    async def request_scan(self, agent_id: str, admin: Actor) -> ScanQueued:
+        """An admin's scan on demand: a fresh scan of the current card (one per minute)."""
+        agent = await self._agents.get(agent_id, fresh=True)
+        digest = _digest_of(agent)
+        nonce = str(int(time.time() // 60))
+        ticket = ScanTicket(
+            scan_id=scan_id_for(agent_id, digest, nonce),
+            agent_id=agent_id,
+            card_digest=digest,
+            requested_by=admin.uid or "admin",
+        )
+        queued = await self._queue.enqueue(ticket)
+        return ScanQueued(scan_id=ticket.scan_id, agent_id=agent_id, queued=queued)
+
+    async def run_scan(self, ticket: ScanTicket) -> ScanReceipt | None:
+        """The task handler: at-least-once deliveries, one scan. None when it ran already."""
+        if await self._repo.receipt(ticket.scan_id) is not None:
+            return None
+        if not await self._repo.claim_scan(ticket.scan_id, datetime.now(UTC)):
+            return None  # another delivery is scanning right now
+        try:
+            receipt = await self._scanner.scan(ticket)
+            await self._repo.put_receipt(receipt)
+        except Exception:
+            await self._repo.release_scan(ticket.scan_id)  # Cloud Tasks delivers it again
+            raise
+        log.info("scan done", extra={"agent_id": ticket.agent_id, "verdict": receipt.verdict})
+        return receipt
+
+    async def queue(self, after: datetime | None, limit: int, verdict: str | None) -> QueuePage:
+        entries = await self._repo.queue_page(after, limit)
+        items = []
+        for entry in entries:
+            latest = await self._repo.latest_receipt(entry["agent_id"])
+            if verdict is not None and (latest is None or latest.verdict != verdict):
+                continue
+            try:
+                agent = await self._agents.get(entry["agent_id"])
+            except NotFound:
+                continue  # deleted meanwhile
+            items.append(
+                QueueItem(
+                    agent_id=entry["agent_id"],
+                    name=agent.card.get("name"),
+                    owner_uid=entry["owner_uid"],
+                    status=agent.status.value,
+                    submitted_at=entry["submitted_at"],
+                    card_digest=entry["card_digest"],
+                    latest_scan=latest,
+                )
+            )
+        cursor = entries[-1]["submitted_at"].isoformat() if len(entries) == limit else None
+        return QueuePage(items=items, next_cursor=cursor)
+
+    async def receipt(self, agent_id: str) -> ScanReceipt:
+        found = await self._repo.latest_receipt(agent_id)
+        if found is None:
+            raise NotFound("No scan of this agent yet", code="NO_SCAN")
+        return found
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    async def approve(self, agent_id: str, admin: Actor, request: ApproveRequest) -> Decision:
+        agent = await self._agents.get(agent_id, fresh=True)
+        if agent.status is AgentStatus.ACTIVE:
+            current = await self._repo.decision(agent_id)
+            if current is not None and current.decision in ("approved", "reinstated"):
+                return current  # approving twice has the effect of once
+        if agent.status not in (AgentStatus.PENDING_VETTING, AgentStatus.VETTED):
+            raise NotPending(details=[{"status": agent.status.value}])
+        if agent.status is AgentStatus.PENDING_VETTING:
+            await self._check_scan(agent, request.accept_findings)
+        await self._audit.record(
+            "agent.approve",
+            admin,
+            {"agent_id": agent_id},
+            {"notes": request.notes, "accept_findings": request.accept_findings},
+        )
+        if agent.status is AgentStatus.PENDING_VETTING:
+            await self._agents.set_status(
+                agent_id, AgentStatus.VETTED.value, request.notes or "approved", admin.uid
+            )
+        deploy = await self._deploy(agent_id)
+        decision = Decision(
+            agent_id=agent_id,
+            decision="approved",
+            status="active" if deploy["status"] == "deployed" else "vetted",
+            reason=request.notes,
+            decided_by=admin.uid or "admin",
+            decided_at=datetime.now(UTC),
+            deploy=deploy,
+        )
+        decision = await self._tell_owner(agent, decision)
+        await self._repo.put_decision(decision)
+        if deploy["status"] != "deployed":
+            raise DeployFailed(details=[{"error": deploy.get("error")}])
+        return decision
+
+    async def _check_scan(self, agent: AgentView, accept_findings: bool) -> None:
+        latest = await self._repo.latest_receipt(agent.id)
+        if latest is None or latest.card_digest != _digest_of(agent):
+            raise ScanNotClean("No scan of the current card yet", code="SCAN_PENDING")
+        if latest.verdict != "clean" and not accept_findings:
+            raise ScanNotClean(details=[{"verdict": latest.verdict, "scan_id": latest.scan_id}])
+
+    async def _deploy(self, agent_id: str) -> dict[str, Any]:
+        at = datetime.now(UTC)
+        try:
+            response = await self._services.request(
+                "executor",
+                "POST",
+                "/deploy",
+                json={"agent_id": agent_id},
+                timeout=self._deploy_timeout,
+            )
+        except Exception as exc:
+            return {"status": "failed", "error": type(exc).__name__, "at": at}
+        if response.status_code != 200:
+            try:
+                code = response.json()["error"]["code"]
+            except (ValueError, KeyError, TypeError):
+                code = f"HTTP_{response.status_code}"
+            return {"status": "failed", "error": code, "at": at}
+        body = response.json()
+        return {
+            "status": "deployed",
+            "url": body.get("url"),
+            "runtime": body.get("runtime"),
+            "at": at,
+        }
+
+    async def reject(self, agent_id: str, admin: Actor, reason: str) -> Decision:
+        return await self._decide_once(agent_id, admin, "rejected", reason)
+
+    async def suspend(self, agent_id: str, admin: Actor, reason: str) -> Decision:
+        return await self._decide_once(agent_id, admin, "suspended", reason)
+
+    async def reinstate(self, agent_id: str, admin: Actor, reason: str) -> Decision:
+        return await self._decide_once(agent_id, admin, "reinstated", reason)
+
+    async def _decide_once(
+        self, agent_id: str, admin: Actor, decision: str, reason: str
+    ) -> Decision:
+        """A decision from its one allowed status; made already, it answers the decision."""
+        source, target, refusal = _RULES[decision]
+        agent = await self._agents.get(agent_id, fresh=True)
+        if agent.status is target:
+            current = await self._repo.decision(agent_id)
+            if current is not None and current.decision in (decision, "approved"):
+                return current
+        if agent.status is not source:
+            raise Conflict(refusal, code=_CODES[source], details=[{"status": agent.status.value}])
+        return await self._decide(agent_id, admin, decision, target, reason)
+
+    async def _decide(
+        self, agent_id: str, admin: Actor, decision: Any, status: AgentStatus, reason: str
+    ) -> Decision:
+        action = {"rejected": "reject", "suspended": "suspend", "reinstated": "reinstate"}[decision]
+        await self._audit.record(
+            f"agent.{action}", admin, {"agent_id": agent_id}, {"reason": reason}
+        )
+        await self._agents.set_status(agent_id, status.value, reason, admin.uid)
+        agent = await self._agents.get(agent_id, fresh=True)
+        made = Decision(
+            agent_id=agent_id,
+            decision=decision,
+            status=status.value,
+            reason=reason,
+            decided_by=admin.uid or "admin",
+            decided_at=datetime.now(UTC),
+        )
+        made = await self._tell_owner(agent, made)
+        await self._repo.put_decision(made)
+        return made
+
+    # --- the owner's webhook -----------------------------------------------------------------
+
+    async def _tell_owner(self, agent: AgentView, decision: Decision) -> Decision:
+        """Post the decision to the owner's webhook, signed; the outcome goes on the decision."""
+        hook = await self._repo.webhook(agent.owner_uid) if agent.owner_uid else None
+        if hook is None or self._webhooks is None:
+            return decision
+        data = decision.model_dump(mode="json", exclude={"webhook"})
+        outcome = await self._webhooks.send(hook["url"], hook["secret"], "agent.decision", data)
+        return decision.model_copy(update={"webhook": outcome})
+
+    async def set_webhook(self, uid: str, url: str) -> OwnerWebhook:
+        try:
+            _, host, port = self._guard.check_url(url)
+            await self._guard.addresses(host, port)
+        except AgoraError as exc:
+            raise ValidationFailed(
+                "The webhook URL is not acceptable",
+                details=[{"path": "$.url", "message": exc.message}],
+            ) from None
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        await self._repo.put_webhook(uid, {"url": url, "secret": secret, "updated_at": now})
+        return OwnerWebhook(url=url, secret=secret, secret_last4=secret[-4:], updated_at=now)
+
+    async def webhook(self, uid: str) -> OwnerWebhook:
+        hook = await self._repo.webhook(uid)
+        if hook is None:
+            raise NotFound("No webhook set", code="NO_WEBHOOK")
+        return OwnerWebhook(
+            url=hook["url"], secret_last4=hook["secret"][-4:], updated_at=hook["updated_at"]
+        )
+
+    async def delete_webhook(self, uid: str) -> None:
+        await self._repo.delete_webhook(uid)
+
+    async def agent(self, agent_id: str) -> AgentView:
+        return await self._agents.get(agent_id)
+
+    async def decision(self, agent_id: str) -> Decision:
+        found = await self._repo.decision(agent_id)
+        if found is None:
+            raise NotFound("No decision on this agent yet", code="NO_DECISION")
+        return found
+
+
+def _digest_of(agent: AgentView) -> str:
+    return card_digest(canonical_card_json(AgentCard.model_validate(agent.card)))

@@ -1,0 +1,327 @@
+"""Vetting for real: register → a scan runs by itself through the Cloud Tasks emulator → an
+admin approves → the local runtime deploys → another user executes. And the rest of the matrix."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from agora_common.clients import close_firestore_client, make_firestore_client
+from agora_common.models import CallerKind, UserIdentity
+from agora_devstack.agents import local_agent, registration_card
+from agora_devstack.emulators import repo_root
+from agora_vetting.app import create_app
+from tests.e2e.conftest import Stack, unique_name
+from tests.e2e.test_execute import call, execute
+from tests.support.firebase import EmulatorUser
+from tests.support.servers import free_port, serving
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).resolve().parents[1] / "vetting" / "fixtures"
+TEXT = {"text": "Vetting keeps unsafe agents out. Approved agents serve users."}
+SKIP = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
+
+
+@pytest.fixture(scope="module")
+def sources(stack: Stack) -> Path:
+    """What vetting may read: Genesis as it is, and an agent with a planted secret and an
+    unsafe call."""
+    root = stack.vetting_settings().agents_root
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(repo_root() / "agents" / "genesis", root / "genesis", ignore=SKIP)
+    shutil.copytree(FIXTURES / "unsafe_agent", root / "unsafe", ignore=SKIP)
+    return root
+
+
+@pytest.fixture(scope="module")
+def people(stack: Stack) -> dict[str, EmulatorUser]:
+    return {
+        "owner": stack.auth.sign_up(name="owner"),
+        "user": stack.auth.sign_up(name="user"),
+        "admin": stack.auth.sign_up(name="admin", admin=True),
+    }
+
+
+async def audit_entries(stack: Stack) -> list[dict[str, Any]]:
+    db = make_firestore_client(stack.vetting_settings())
+    try:
+        return [d.to_dict() async for d in db.collection("audit_log").stream()]
+    finally:
+        await close_firestore_client(db)
+
+
+def register(stack: Stack, owner: EmulatorUser, source: str = "agents/genesis") -> str:
+    body = registration_card(local_agent("genesis"), "genesis")
+    body["name"] = unique_name("Genesis")
+    body["metadata"]["source"] = source
+    response = call(stack, "POST", "/agents/register", owner, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def latest_scan(stack: Stack, admin: EmulatorUser, agent_id: str) -> dict[str, Any] | None:
+    response = call(stack, "GET", f"/vetting/{agent_id}/scan", admin)
+    return response.json() if response.status_code == 200 else None
+
+
+def test_the_main_journey(stack: Stack, people: dict[str, EmulatorUser], sources: Path) -> None:
+    owner, admin, user = people["owner"], people["admin"], people["user"]
+    agent_id = register(stack, owner)
+
+    receipt = eventually(lambda: latest_scan(stack, admin, agent_id), seconds=180)
+    assert receipt, "no scan ran by itself"
+    assert receipt["verdict"] == "clean", receipt
+    assert receipt["requested_by"] == "submission"
+    names = {check["name"] for check in receipt["checks"]}
+    assert {"card", "bandit", "semgrep", "detect-secrets"} <= names
+    assert all(check["version"] for check in receipt["checks"] if check["name"] == "bandit")
+    assert receipt["source_digest"]
+
+    queue = call(stack, "GET", "/vetting/queue", admin, params={"limit": 100}).json()
+    listed = {item["agent_id"]: item for item in queue["items"]}
+    assert listed[agent_id]["latest_scan"]["verdict"] == "clean"
+
+    approved = call(
+        stack, "POST", f"/vetting/{agent_id}/approve", admin, json={"notes": "looks good"}
+    )
+    assert approved.status_code == 200, approved.text
+    decision = approved.json()
+    assert (decision["decision"], decision["status"]) == ("approved", "active")
+    assert decision["deploy"]["runtime"] == "local"
+    audit = [
+        e for e in asyncio.run(audit_entries(stack)) if e["target"].get("agent_id") == agent_id
+    ]
+    assert [(e["action"], e["actor"]["uid"]) for e in audit] == [("agent.approve", admin.uid)]
+
+    answer = execute(stack, user, agent_id, "text_statistics", TEXT)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "succeeded"
+
+    # Approving twice has the effect of once: the same decision, no second deploy.
+    again = call(stack, "POST", f"/vetting/{agent_id}/approve", admin, json={})
+    assert again.status_code == 200
+    assert again.json()["deploy"] == decision["deploy"]
+
+    # The owner sees the decision; another user does not.
+    assert call(stack, "GET", f"/vetting/{agent_id}/decision", owner).status_code == 200
+    assert call(stack, "GET", f"/vetting/{agent_id}/decision", user).status_code == 403
+
+
+def test_planted_secret_and_unsafe_call_are_findings_in_the_queue(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    agent_id = register(stack, people["owner"], source="agents/unsafe")
+    receipt = eventually(lambda: latest_scan(stack, people["admin"], agent_id), seconds=180)
+    assert receipt and receipt["verdict"] == "findings", receipt
+    scanners = {finding["scanner"] for finding in receipt["findings"] if "scanner" in finding}
+    assert {"bandit", "semgrep", "detect-secrets"} <= scanners
+
+    queue = call(
+        stack, "GET", "/vetting/queue", people["admin"], params={"verdict": "findings"}
+    ).json()
+    assert agent_id in {item["agent_id"] for item in queue["items"]}
+
+    # Not approvable as it is; an admin may override, knowingly (recorded).
+    refused = call(stack, "POST", f"/vetting/{agent_id}/approve", people["admin"], json={})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "SCAN_NOT_CLEAN"
+
+    rejected = call(
+        stack,
+        "POST",
+        f"/vetting/{agent_id}/reject",
+        people["admin"],
+        json={"reason": "secret in source; shell=True on input"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    seen = call(stack, "GET", f"/agents/{agent_id}", people["owner"]).json()
+    assert seen["status"] == "rejected"
+    assert seen["status_reason"] == "secret in source; shell=True on input"
+    first_scan = receipt["scan_id"]
+
+    # The owner fixes the source and resubmits: pending again, and scanned again by itself.
+    metadata = {**seen["card"]["metadata"], "source": "agents/genesis"}
+    fixed = call(
+        stack, "PATCH", f"/agents/{agent_id}", people["owner"], json={"metadata": metadata}
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["status"] == "pending-vetting"
+    rescanned = eventually(
+        lambda: (
+            (r := latest_scan(stack, people["admin"], agent_id))
+            and r["scan_id"] != first_scan
+            and r
+        ),
+        seconds=180,
+    )
+    assert rescanned and rescanned["verdict"] == "clean", rescanned
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/vetting/queue", None),
+        ("POST", "/vetting/{id}/scan", None),
+        ("POST", "/vetting/{id}/approve", {}),
+        ("POST", "/vetting/{id}/reject", {"reason": "no"}),
+        ("POST", "/vetting/{id}/suspend", {"reason": "no"}),
+        ("POST", "/vetting/{id}/reinstate", {"reason": "no"}),
+    ],
+)
+def test_non_admins_cannot_work_the_queue(
+    stack: Stack, people: dict[str, EmulatorUser], method: str, path: str, body: Any
+) -> None:
+    target = path.format(id="some-agent")
+    for who, expected in ((people["owner"], 403), (people["user"], 403), (None, 401)):
+        response = call(stack, method, target, who, json=body)
+        assert response.status_code == expected, (who, response.text)
+        assert "error" in response.json()
+
+
+def test_a_task_delivered_twice_scans_once_and_needs_the_credential(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    agent_id = register(stack, people["owner"])
+    first = eventually(lambda: latest_scan(stack, people["admin"], agent_id), seconds=180)
+    assert first
+    ticket = {
+        "scan_id": first["scan_id"],
+        "agent_id": agent_id,
+        "card_digest": first["card_digest"],
+    }
+    url = f"{stack.vetting}/internal/tasks/scan"
+    credential = {"X-Agora-Task-Credential": stack.task_credential}
+    again = httpx.post(url, json=ticket, headers=credential, timeout=60)
+    assert again.status_code == 204
+    assert latest_scan(stack, people["admin"], agent_id) == first  # the receipt is unchanged
+
+    assert httpx.post(url, json=ticket, timeout=10).status_code == 401
+    wrong = httpx.post(url, json=ticket, headers={"X-Agora-Task-Credential": "x"}, timeout=10)
+    assert wrong.status_code == 403
+    as_gateway = httpx.post(
+        url, json=ticket, headers=stack.as_service("gateway", stack.vetting), timeout=10
+    )
+    assert as_gateway.status_code == 403
+
+
+def test_a_failed_deploy_leaves_it_vetted_and_a_retry_succeeds(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    agent_id = register(stack, people["owner"])
+    assert eventually(lambda: latest_scan(stack, people["admin"], agent_id), seconds=180)
+    admin_headers = people["admin"].bearer
+
+    # A vetting whose executor is unreachable (a closed port): the deploy fails.
+    port = free_port()
+    broken = stack.vetting_settings(
+        service_urls={"registry": stack.registry, "executor": "http://127.0.0.1:9"},
+        iam_audiences=(f"http://127.0.0.1:{port}",),
+    )
+    admin = UserIdentity(kind=CallerKind.USER, uid=people["admin"].uid, admin=True)
+    with serving(create_app(broken), port) as url:
+        failed = httpx.post(
+            f"{url}/{agent_id}/approve",
+            json={"notes": "first try"},
+            headers=stack.as_service("gateway", url, admin),
+            timeout=60,
+        )
+    assert failed.status_code == 502, failed.text
+    assert failed.json()["error"]["code"] == "DEPLOY_FAILED"
+    seen = call(stack, "GET", f"/agents/{agent_id}", people["owner"]).json()
+    assert seen["status"] == "vetted"
+    recorded = httpx.get(
+        stack.api(f"/vetting/{agent_id}/decision"), headers=admin_headers, timeout=30
+    ).json()
+    assert recorded["status"] == "vetted"
+    assert recorded["deploy"]["status"] == "failed"
+
+    retried = call(stack, "POST", f"/vetting/{agent_id}/approve", people["admin"], json={})
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "active"
+
+
+def test_suspend_and_reinstate(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    agent_id = register(stack, people["owner"])
+    assert eventually(lambda: latest_scan(stack, people["admin"], agent_id), seconds=180)
+    assert (
+        call(stack, "POST", f"/vetting/{agent_id}/approve", people["admin"], json={}).status_code
+        == 200
+    )
+    suspended = call(
+        stack, "POST", f"/vetting/{agent_id}/suspend", people["admin"], json={"reason": "abuse"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    refused = execute(stack, people["user"], agent_id, "text_statistics", TEXT)
+    assert refused.status_code in (403, 404, 409), refused.text
+    reinstated = call(
+        stack, "POST", f"/vetting/{agent_id}/reinstate", people["admin"], json={"reason": "ok"}
+    )
+    assert reinstated.status_code == 200, reinstated.text
+    # The executor reuses an agent's record for a few seconds (agent_cache_ttl_s).
+    assert eventually(
+        lambda: (
+            execute(stack, people["user"], agent_id, "text_statistics", TEXT).status_code == 200
+        ),
+        seconds=15,
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[tuple[bytes, str]]]]:
+    """An owner's webhook endpoint on this machine (vetting's local egress allowlist)."""
+    received: list[tuple[bytes, str]] = []
+
+    async def hook(request: Request) -> JSONResponse:
+        received.append((await request.body(), request.headers["x-agora-signature"]))
+        return JSONResponse({"ok": True})
+
+    with serving(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as url:
+        yield url, received
+
+
+def test_the_owner_s_webhook_hears_each_decision_signed(
+    stack: Stack,
+    people: dict[str, EmulatorUser],
+    sources: Path,
+    receiver: tuple[str, list[tuple[bytes, str]]],
+) -> None:
+    url, received = receiver
+    owner = stack.auth.sign_up(name="hooked-owner")
+    made = call(stack, "PUT", "/vetting/webhook", owner, json={"url": f"{url}/hook"})
+    assert made.status_code == 200, made.text
+    secret = made.json()["secret"]
+    shown = call(stack, "GET", "/vetting/webhook", owner).json()
+    assert shown["secret"] is None and shown["secret_last4"] == secret[-4:]
+    refused = call(stack, "PUT", "/vetting/webhook", owner, json={"url": "https://10.1.2.3/x"})
+    assert refused.status_code == 422
+
+    agent_id = register(stack, owner)
+    rejected = call(
+        stack, "POST", f"/vetting/{agent_id}/reject", people["admin"], json={"reason": "not yet"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["webhook"]["status"] == "delivered"
+    [(body, signature)] = received
+    stamp, mac = (part.split("=", 1)[1] for part in signature.split(","))
+    expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest(mac, expected.hexdigest())
+    event = json.loads(body)
+    assert event["event"] == "agent.decision"
+    assert (event["data"]["agent_id"], event["data"]["decision"]) == (agent_id, "rejected")
+    assert event["data"]["reason"] == "not yet"
