@@ -325,3 +325,32 @@ def test_the_owner_s_webhook_hears_each_decision_signed(
     assert event["event"] == "agent.decision"
     assert (event["data"]["agent_id"], event["data"]["decision"]) == (agent_id, "rejected")
     assert event["data"]["reason"] == "not yet"
+
+
+def test_an_admin_scans_on_demand_and_pages_the_queue(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    admin = people["admin"]
+    agent_id = register(stack, people["owner"])
+    first = eventually(lambda: latest_scan(stack, admin, agent_id), seconds=180)
+    assert first and first["requested_by"] == "submission"
+
+    asked = [call(stack, "POST", f"/vetting/{agent_id}/scan", admin) for _ in range(2)]
+    assert [a.status_code for a in asked] == [202, 202]
+    scan_id = asked[0].json()["scan_id"]
+    assert asked[1].json()["scan_id"] == scan_id  # same agent, card and minute: one task name
+    again = eventually(
+        lambda: (r := latest_scan(stack, admin, agent_id)) and r["scan_id"] == scan_id and r,
+        seconds=180,
+    )
+    assert again and again["requested_by"] == admin.uid
+
+    register(stack, people["owner"])  # at least two pending submissions to page through
+    page = call(stack, "GET", "/vetting/queue", admin, params={"limit": 1}).json()
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    following = call(
+        stack, "GET", "/vetting/queue", admin, params={"limit": 1, "cursor": page["next_cursor"]}
+    ).json()
+    assert following["items"][0]["agent_id"] != page["items"][0]["agent_id"]
+    bad = call(stack, "GET", "/vetting/queue", admin, params={"cursor": "yesterday"})
+    assert bad.status_code == 422
