@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from agora_common.cache import ExpiringCache
-from agora_common.errors import BadGateway, NotFound
+from agora_common.errors import BadGateway, Forbidden, NotFound
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentView
+from agora_common.models import AgentView, UserIdentity, may_see_agent
 
 
 class AgentNotFound(NotFound):
@@ -47,3 +47,13 @@ class AgentDirectory:
             raise BadGateway("The registry refused the status change")
         self._agents.clear()
         return AgentView.model_validate_json(response.content)
+
+
+def require_owner_or_admin(user: UserIdentity, agent: AgentView, message: str) -> None:
+    """The agent's owner and admins pass. Anyone else gets 403 NOT_AGENT_OWNER for an agent
+    they may see, and 404 for one they may not even know exists."""
+    if user.admin or (user.uid is not None and user.uid == agent.owner_uid):
+        return
+    if not may_see_agent(user, agent.status, agent.owner_uid):
+        raise AgentNotFound()
+    raise Forbidden(message, code="NOT_AGENT_OWNER")

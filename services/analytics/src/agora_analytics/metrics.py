@@ -21,13 +21,8 @@ from agora_analytics.models import (
     Window,
     usd,
 )
-from agora_common.agents import AgentDirectory, AgentNotFound
-from agora_common.errors import Forbidden
-from agora_common.models import UserIdentity, may_see_agent
-
-
-class NotAgentOwner(Forbidden):
-    code, message = "NOT_AGENT_OWNER", "Only the agent's owner and admins see its metrics"
+from agora_common.agents import AgentDirectory, require_owner_or_admin
+from agora_common.models import UserIdentity
 
 
 class MetricsService:
@@ -73,13 +68,8 @@ class MetricsService:
         )
 
     async def _check_owner(self, user: UserIdentity, agent_id: str) -> None:
-        """Owners and admins; 404 for an agent the caller may not even see."""
         agent = await self._agents.get(agent_id)
-        if user.admin or (user.uid is not None and user.uid == agent.owner_uid):
-            return
-        if not may_see_agent(user, agent.status, agent.owner_uid):
-            raise AgentNotFound()
-        raise NotAgentOwner()
+        require_owner_or_admin(user, agent, "Only the agent's owner and admins see its metrics")
 
     async def costs(self, user: UserIdentity, days: int, everyone: bool) -> Costs:
         """The caller's own spending; with `everyone` (admins), all of it by user too."""

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from agora_auth.firebase_users import FirebaseUsers
 from agora_auth.models import AgentToken
+from agora_common.agents import AgentDirectory, AgentNotFound
 from agora_common.audit import Actor, AuditLog
-from agora_common.errors import BadGateway, Conflict, Forbidden, NotFound
+from agora_common.errors import Conflict, Forbidden
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity
+from agora_common.models import AgentStatus, CallerKind, UserIdentity
 
 AGENT_ROLE = "agent"
-
-
-class AgentNotFound(NotFound):
-    code, message = "AGENT_NOT_FOUND", "Agent not found"
 
 
 class AgentNotActive(Conflict):
@@ -28,20 +25,12 @@ def agent_uid(hash_id: str) -> str:
 class AgentTokenService:
     def __init__(self, users: FirebaseUsers, services: ServiceClient, audit: AuditLog) -> None:
         self._users = users
-        self._services = services
+        self._agents = AgentDirectory(services, ttl_s=0)  # always the registry's current answer
         self._audit = audit
-
-    async def _agent(self, agent_id: str) -> AgentView:
-        response = await self._services.request("registry", "GET", f"/internal/agents/{agent_id}")
-        if response.status_code == 404:
-            raise AgentNotFound()
-        if response.status_code != 200:
-            raise BadGateway("The registry could not answer for this agent")
-        return AgentView.model_validate_json(response.content)
 
     async def issue(self, user: UserIdentity, agent_id: str) -> AgentToken:
         """For the owner of an active agent only; others learn no more than the registry shows."""
-        agent = await self._agent(agent_id)
+        agent = await self._agents.get(agent_id)
         if agent.owner_uid != user.uid or user.kind is not CallerKind.USER:
             if agent.status is not AgentStatus.ACTIVE:
                 raise AgentNotFound()  # as the registry answers them for an agent they can't see

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
+from agora_common.background import BesideTheAnswer
 from agora_common.iam.client import ServiceClient
 
 log = logging.getLogger("agora.gateway.security")
-MAX_IN_FLIGHT = 256
 
 
 class RefusalWatch:
@@ -38,19 +38,15 @@ class RefusalWatch:
         self._threshold = threshold
         self._window_s = window_s
         self._timeout_s = timeout_s
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._beside = BesideTheAnswer("refusal watch")
         self.enabled = "analytics" in services.service_urls
 
     def refused(self, client_ip: str, status: int, path: str) -> None:
-        if not self.enabled or len(self._tasks) >= MAX_IN_FLIGHT:
-            return
-        task = asyncio.get_running_loop().create_task(self._count(client_ip, status, path))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if self.enabled:
+            self._beside.spawn(self._count(client_ip, status, path))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        await self._beside.aclose(timeout_s=1.0)
 
     async def _count(self, client_ip: str, status: int, path: str) -> None:
         window = int(time.time()) // self._window_s

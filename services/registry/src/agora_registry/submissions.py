@@ -7,27 +7,23 @@ still there, and vetting queues the scan when an admin lists the queue or asks f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from agora_common.background import BesideTheAnswer
 from agora_common.iam.client import ServiceClient
 
 log = logging.getLogger("agora.registry.submissions")
-MAX_IN_FLIGHT = 256
 
 
 class SubmissionNotifier:
     def __init__(self, services: ServiceClient) -> None:
         self._services = services
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._beside = BesideTheAnswer("submissions to vetting")
         self.enabled = "vetting" in services.service_urls
 
     def submitted(self, agent_id: str, card_digest: str) -> None:
-        if not self.enabled or len(self._tasks) >= MAX_IN_FLIGHT:
-            return
-        task = asyncio.get_running_loop().create_task(self._tell(agent_id, card_digest))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if self.enabled:
+            self._beside.spawn(self._tell(agent_id, card_digest))
 
     async def _tell(self, agent_id: str, card_digest: str) -> None:
         body = {"agent_id": agent_id, "card_digest": card_digest}
@@ -41,5 +37,4 @@ class SubmissionNotifier:
             log.warning("vetting not told of a submission", extra={"error": type(exc).__name__})
 
     async def aclose(self) -> None:
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        await self._beside.aclose()

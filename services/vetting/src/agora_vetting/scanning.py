@@ -27,6 +27,11 @@ log = logging.getLogger("agora.vetting.scan")
 SERIOUS = frozenset({"medium", "high", "critical"})
 
 
+def digest_of(card: AgentCard) -> str:
+    """The card digest, as the registry computes it for the queue entry."""
+    return card_digest(canonical_card_json(card))
+
+
 def verdict_of(checks: list[CheckResult]) -> tuple[Verdict, str | None]:
     if any(c.status == "findings" for c in checks):
         return "findings", None
@@ -62,7 +67,7 @@ class Scanner:
             static, source_digest = await self._static(card)
             checks.extend(static)
         verdict, reason = verdict_of(checks)
-        current = card_digest(canonical_card_json(card)) if card is not None else None
+        current = digest_of(card) if card is not None else None
         if current is not None and current != ticket.card_digest:
             # The card changed after this scan was queued: what was scanned is not what was asked.
             verdict, reason = "inconclusive", "the card changed since this scan was queued"

@@ -8,24 +8,19 @@ suspended. Every decision is written to `audit_log` before it is carried out.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from agora_common.agents import AgentDirectory
+from agora_common.agents import AgentDirectory, require_owner_or_admin
 from agora_common.audit import Actor, AuditLog
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError, BadGateway, Conflict, NotFound, ValidationFailed
 from agora_common.iam.client import ServiceClient
-from agora_common.models import (
-    AgentCard,
-    AgentStatus,
-    AgentView,
-    canonical_card_json,
-    card_digest,
-)
+from agora_common.models import AgentCard, AgentStatus, AgentView, UserIdentity
 from agora_common.webhooks import WebhookSender
 from agora_vetting.models import (
     ApproveRequest,
@@ -38,7 +33,7 @@ from agora_vetting.models import (
     ScanTicket,
 )
 from agora_vetting.repository import VettingRepository
-from agora_vetting.scanning import Scanner
+from agora_vetting.scanning import Scanner, digest_of
 from agora_vetting.tasks import ScanQueue
 
 log = logging.getLogger("agora.vetting")
@@ -153,28 +148,33 @@ class VettingService:
 
     async def queue(self, after: datetime | None, limit: int, verdict: str | None) -> QueuePage:
         entries = await self._repo.queue_page(after, limit)
-        items = []
-        for entry in entries:
-            latest = await self._repo.latest_receipt(entry["agent_id"])
-            if verdict is not None and (latest is None or latest.verdict != verdict):
-                continue
-            try:
-                agent = await self._agents.get(entry["agent_id"])
-            except NotFound:
-                continue  # deleted meanwhile
-            items.append(
-                QueueItem(
-                    agent_id=entry["agent_id"],
-                    name=agent.card.get("name"),
-                    owner_uid=entry["owner_uid"],
-                    status=agent.status.value,
-                    submitted_at=entry["submitted_at"],
-                    card_digest=entry["card_digest"],
-                    latest_scan=latest,
-                )
-            )
+        # Each entry's agent and latest receipt, read concurrently rather than one after another.
+        items = await asyncio.gather(*(self._queue_item(entry) for entry in entries))
+        wanted = [
+            item
+            for item in items
+            if item is not None
+            and (verdict is None or (item.latest_scan and item.latest_scan.verdict == verdict))
+        ]
         cursor = entries[-1]["submitted_at"].isoformat() if len(entries) == limit else None
-        return QueuePage(items=items, next_cursor=cursor)
+        return QueuePage(items=wanted, next_cursor=cursor)
+
+    async def _queue_item(self, entry: dict[str, Any]) -> QueueItem | None:
+        try:
+            agent, latest = await asyncio.gather(
+                self._agents.get(entry["agent_id"]), self._repo.latest_receipt(entry["agent_id"])
+            )
+        except NotFound:
+            return None  # deleted meanwhile
+        return QueueItem(
+            agent_id=entry["agent_id"],
+            name=agent.card.get("name"),
+            owner_uid=entry["owner_uid"],
+            status=agent.status.value,
+            submitted_at=entry["submitted_at"],
+            card_digest=entry["card_digest"],
+            latest_scan=latest,
+        )
 
     async def receipt(self, agent_id: str) -> ScanReceipt:
         found = await self._repo.latest_receipt(agent_id)
@@ -333,10 +333,10 @@ class VettingService:
     async def delete_webhook(self, uid: str) -> None:
         await self._repo.delete_webhook(uid)
 
-    async def agent(self, agent_id: str) -> AgentView:
-        return await self._agents.get(agent_id)
-
-    async def decision(self, agent_id: str) -> Decision:
+    async def decision(self, user: UserIdentity, agent_id: str) -> Decision:
+        """The owner's and admins' view of the current decision."""
+        agent = await self._agents.get(agent_id)
+        require_owner_or_admin(user, agent, "Only the owner and admins see decisions")
         found = await self._repo.decision(agent_id)
         if found is None:
             raise NotFound("No decision on this agent yet", code="NO_DECISION")
@@ -344,4 +344,4 @@ class VettingService:
 
 
 def _digest_of(agent: AgentView) -> str:
-    return card_digest(canonical_card_json(AgentCard.model_validate(agent.card)))
+    return digest_of(AgentCard.model_validate(agent.card))

@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from agora_common.audit import Actor
-from agora_common.errors import Forbidden, NotFound, ValidationFailed
+from agora_common.errors import ValidationFailed
 from agora_common.identity import AdminUser, HumanUser
-from agora_common.models import may_see_agent
 from agora_vetting.models import (
     ApproveRequest,
     Decision,
@@ -114,10 +113,4 @@ async def reinstate(
     "/{agent_id}/decision", response_model=Decision, summary="The current decision (owner, admins)"
 )
 async def decision(agent_id: AgentId, user: HumanUser, vetting: Vetting) -> Decision:
-    agent = await vetting.agent(agent_id)
-    owns = user.uid == agent.owner_uid
-    if not (owns or user.admin):
-        if may_see_agent(user, agent.status, agent.owner_uid):
-            raise Forbidden("Only the owner and admins see decisions", code="NOT_AGENT_OWNER")
-        raise NotFound("Agent not found", code="AGENT_NOT_FOUND")
-    return await vetting.decision(agent_id)
+    return await vetting.decision(user, agent_id)
