@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     service_name: ClassVar[str] = "service"
     # Which services may call this one's internal routes (names; mapped to service account emails).
     allowed_caller_services: ClassVar[tuple[str, ...]] = ()
+    # Identities that are not services but may call internal routes (e.g. Cloud Tasks' or Cloud
+    # Scheduler's invoker account), by the same naming: agora-<name>@<project>.
+    allowed_caller_identities: ClassVar[tuple[str, ...]] = ()
 
     # Production is the default so a forgotten setting fails closed, not open.
     env: Environment = Environment.PRODUCTION
@@ -80,9 +83,8 @@ class ServiceSettings(BaseSettings):
         """Service account emails allowed on internal routes."""
         if self.iam_allowed_callers is not None:
             return frozenset(self.iam_allowed_callers)
-        return frozenset(
-            service_account_email(name, self.project_id) for name in self.allowed_caller_services
-        )
+        names = (*self.allowed_caller_services, *self.allowed_caller_identities)
+        return frozenset(service_account_email(name, self.project_id) for name in names)
 
     @property
     def identity_email(self) -> str:

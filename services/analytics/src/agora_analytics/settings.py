@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError, service_account_email
+from agora_common.settings import ServiceSettings, UnsafeSettingsError
 
 
 class Price(BaseModel):
@@ -52,6 +52,7 @@ class AnalyticsSettings(ServiceSettings):
     # agora-alerts-scheduler, see infra/terraform/scheduler.tf).
     event_writer_services: ClassVar[tuple[str, ...]] = ("executor", "gateway")
     alert_check_services: ClassVar[tuple[str, ...]] = ("alerts-scheduler",)
+    allowed_caller_identities: ClassVar[tuple[str, ...]] = alert_check_services
 
     bigquery_emulator_host: str | None = Field(
         default=None, validation_alias="BIGQUERY_EMULATOR_HOST"
@@ -72,11 +73,6 @@ class AnalyticsSettings(ServiceSettings):
     # Optional: alerts are also posted here, signed with the secret (X-Agora-Signature).
     alert_webhook_url: str | None = None
     alert_webhook_secret: SecretStr | None = None
-
-    @property
-    def allowed_caller_emails(self) -> frozenset[str]:
-        schedulers = {service_account_email(n, self.project_id) for n in self.alert_check_services}
-        return super().allowed_caller_emails | schedulers
 
     @model_validator(mode="after")
     def _safe_analytics_settings(self) -> Self:

@@ -8,7 +8,7 @@ from typing import ClassVar, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError, service_account_email
+from agora_common.settings import ServiceSettings, UnsafeSettingsError
 
 
 class VettingSettings(ServiceSettings):
@@ -20,6 +20,7 @@ class VettingSettings(ServiceSettings):
     submission_services: ClassVar[tuple[str, ...]] = ("registry",)
     # The identity Cloud Tasks attaches to scan tasks (see infra/terraform/tasks.tf).
     tasks_invoker_name: ClassVar[str] = "tasks-invoker"
+    allowed_caller_identities: ClassVar[tuple[str, ...]] = (tasks_invoker_name,)
 
     # Cloud Tasks: the queue scans go through, and the URL tasks call back (this service).
     tasks_queue: str = "agora-scans"
@@ -40,11 +41,6 @@ class VettingSettings(ServiceSettings):
     egress_allowed_networks: tuple[str, ...] = ()
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
     deploy_timeout_s: float = Field(default=300.0, gt=0, le=900)
-
-    @property
-    def allowed_caller_emails(self) -> frozenset[str]:
-        tasks = service_account_email(self.tasks_invoker_name, self.project_id)
-        return super().allowed_caller_emails | {tasks}
 
     @property
     def queue_path(self) -> str:
