@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from agora_common.server_protocol import CoalescingHttpToolsProtocol
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -20,9 +22,17 @@ def free_port() -> int:
 
 @contextmanager
 def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Run `app` under uvicorn (lifespan included) and yield its base URL."""
+    """Run `app` under uvicorn (lifespan included, the services' HTTP protocol) and yield its
+    base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        http=CoalescingHttpToolsProtocol,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -8,6 +8,7 @@ from typing import TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
+from agora_common.server_protocol import CoalescingHttpToolsProtocol
 from agora_common.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -19,6 +20,7 @@ def serve(create_app: Callable[[S], ASGIApp], settings: S) -> None:
         create_app(settings),
         host=host,
         port=settings.port,
+        http=CoalescingHttpToolsProtocol,
         log_config=None,
         access_log=False,
         proxy_headers=False,
