@@ -580,3 +580,80 @@ def test_two_deploys_at_once_leave_a_working_agent(
         answers = list(pool.map(lambda _: deploy_as_vetting(stack, quantflow["id"]), range(2)))
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert execute(stack, user, quantflow["id"], "black_scholes", OPTION).status_code == 200
+
+
+# --- bad input on the executor's own route ----------------------------------------------------
+
+
+def _as_gateway(stack: Stack, uid: str) -> dict[str, str]:
+    return stack.as_service("gateway", stack.executor, UserIdentity(kind=CallerKind.USER, uid=uid))
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "code", "path"),
+    [
+        (b'{"agent_id": "a", "tool_name": ', {}, 422, "VALIDATION_FAILED", "$.body"),
+        (b'["agent_id"]', {}, 422, "VALIDATION_FAILED", "$.body"),
+        (b'{"agent_id": 7, "tool_name": "t"}', {}, 422, "VALIDATION_FAILED", "$.body.agent_id"),
+        (
+            b'{"agent_id": "a/../b", "tool_name": "t"}',
+            {},
+            422,
+            "VALIDATION_FAILED",
+            "$.body.agent_id",
+        ),
+        (
+            b'{"agent_id": "a", "tool_name": "t", "payload": []}',
+            {},
+            422,
+            "VALIDATION_FAILED",
+            "$.body.payload",
+        ),
+        (
+            b'{"agent_id": "a", "tool_name": "t", "owner_uid": "x"}',
+            {},
+            422,
+            "VALIDATION_FAILED",
+            "$.body.owner_uid",
+        ),
+        (
+            b'{"agent_id": "a", "tool_name": "t"}',
+            {"content-type": "text/plain"},
+            422,
+            "VALIDATION_FAILED",
+            "$.body",
+        ),
+        (
+            b'{"agent_id": "a", "tool_name": "t"}',
+            {"idempotency-key": "has space"},
+            422,
+            "VALIDATION_FAILED",
+            "$.header.Idempotency-Key",
+        ),
+        (b'{"payload": {"x": "' + b"y" * 300_000 + b'"}}', {}, 413, "PAYLOAD_TOO_LARGE", None),
+    ],
+)
+def test_bad_requests_get_envelopes_with_paths(
+    stack: Stack,
+    content: bytes,
+    headers: dict[str, str],
+    status: int,
+    code: str,
+    path: str | None,
+) -> None:
+    sent = {"content-type": "application/json", **_as_gateway(stack, "bad-input-user"), **headers}
+    response = httpx.post(f"{stack.executor}/execute", content=content, headers=sent, timeout=30)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["trace_id"]
+    if path is not None:
+        assert path in [detail["path"] for detail in error["details"]]
+    assert "y" * 100 not in response.text  # the input is never echoed back
+
+
+def test_callers_are_checked_before_the_body(stack: Stack) -> None:
+    """No identity: 401 even for a malformed body; nobody learns how the body is read."""
+    response = httpx.post(f"{stack.executor}/execute", content=b"{", timeout=30)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHENTICATED"

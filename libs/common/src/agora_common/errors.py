@@ -171,9 +171,20 @@ async def _validation_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(ValidationFailed(details=validation_details(exc)))
 
 
+# A Google API (Firestore, ...) that is down or too slow is a 503, not a 500.
+GOOGLE_OUTAGES: tuple[type[Exception], ...] = (
+    google_exceptions.ServiceUnavailable,
+    google_exceptions.DeadlineExceeded,
+    google_exceptions.RetryError,
+)
+
+
+def storage_outage() -> ServiceUnavailable:
+    return ServiceUnavailable("A storage dependency is unavailable")
+
+
 async def _google_outage_handler(_: Request, exc: Exception) -> JSONResponse:
-    """A Google API (Firestore, ...) that is down or too slow is a 503, not a 500."""
-    return error_response(ServiceUnavailable("A storage dependency is unavailable"))
+    return error_response(storage_outage())
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -185,9 +196,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AgoraError, _agora_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
-    for outage in (
-        google_exceptions.ServiceUnavailable,
-        google_exceptions.DeadlineExceeded,
-        google_exceptions.RetryError,
-    ):
+    for outage in GOOGLE_OUTAGES:
         app.add_exception_handler(outage, _google_outage_handler)

@@ -71,7 +71,7 @@ class ExecutorRepository:
             .where(filter=firestore.FieldFilter("shipped", "==", False))
             .limit(limit)
         )
-        return [doc.to_dict() async for doc in query.stream(**self._call)]
+        return [found async for doc in query.stream(**self._call) if (found := doc.to_dict())]
 
     async def mark_shipped(self, collection: str, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):  # Firestore's limit of writes per batch

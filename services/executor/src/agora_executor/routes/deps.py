@@ -36,7 +36,7 @@ async def _deployer(
     )
 
 
-async def _checked_agent_claim(request: Request, user: SignedInUser) -> UserIdentity:
+async def checked_agent_claim(request: Request, user: SignedInUser) -> UserIdentity:
     """A caller presenting `X-Agent-Auth` must be that agent; a wrong claim is 403 and recorded."""
     claimed = request.headers.get("x-agent-auth")
     if claimed is None:
@@ -64,4 +64,4 @@ Executions = Annotated[ExecutionService, Depends(from_state("executions"))]
 Deployments = Annotated[DeployService, Depends(from_state("deployments"))]
 Health = Annotated[HealthProbe, Depends(from_state("health"))]
 Deployer = Annotated[tuple[str, str | None], Depends(_deployer)]
-Caller = Annotated[UserIdentity, Depends(_checked_agent_claim)]
+Caller = Annotated[UserIdentity, Depends(checked_agent_claim)]
