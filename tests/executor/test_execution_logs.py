@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from google.cloud import firestore
@@ -89,3 +90,42 @@ async def test_a_firestore_outage_keeps_the_logs_until_it_returns(
         again.add(entry(run, index))
     await again.aclose()
     assert await count(db, run) == 5
+
+
+def a_full_log(log_id: str) -> dict[str, object]:
+    """An execution log as the executor writes it, with every kind of value it holds."""
+    now = datetime.now(UTC)
+    return {
+        "id": log_id,
+        "agent_id": "agent-é",
+        "agent_owner_uid": "owner",
+        "tool_name": "black_scholes",
+        "caller_uid": None,
+        "caller_kind": "user",
+        "status": "failed",
+        "error_code": "TOOL_ERROR",
+        "duration_ms": 12.345,
+        "request_bytes": 2**40,
+        "response_bytes": 0,
+        "started_at": now - timedelta(microseconds=1234),
+        "finished_at": now,
+        "cost_inputs": {"calls": 1, "agent_seconds": 0.012345, "nested": {"deep": [1, "x"]}},
+        "shipped": False,
+    }
+
+
+async def test_logs_read_back_exactly_as_the_client_would_have_written_them(
+    db: firestore.AsyncClient,
+) -> None:
+    """The executor encodes logs to protobuf itself; the client's own `set` is the reference."""
+    run = secrets.token_hex(4)
+    ours = a_full_log(f"{run}-ours")
+    theirs = {**ours, "id": f"{run}-theirs"}
+    await ExecutorRepository(db).add_execution_logs([ours])
+    await db.collection(EXECUTION_LOGS).document(str(theirs["id"])).set(theirs)
+    read_ours = (await db.collection(EXECUTION_LOGS).document(str(ours["id"])).get()).to_dict()
+    read_theirs = (await db.collection(EXECUTION_LOGS).document(str(theirs["id"])).get()).to_dict()
+    assert read_ours is not None and read_theirs is not None
+    assert {**read_ours, "id": None} == {**read_theirs, "id": None}
+    assert read_ours["finished_at"] == ours["finished_at"]
+    assert read_ours["request_bytes"] == 2**40

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from agora_agent_sdk.signing import sign_request
+from agora_common.cache import ExpiringCache
 from agora_common.egress import EgressGuard, EgressRefused
 from agora_common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from agora_common.tracing import outgoing_trace_headers
@@ -59,6 +61,7 @@ class AgentCaller:
         self.guard = guard
         self.max_response_bytes = max_response_bytes
         self._timeouts = {"connect": connect_timeout_s, "pool": None}
+        self._endpoints: ExpiringCache[httpx.URL] = ExpiringCache(4096)
 
     async def execute(
         self,
@@ -71,7 +74,7 @@ class AgentCaller:
         authorization: str | None = None,
     ) -> AgentAnswer:
         """One signed `POST {base_url}/execute`; transport trouble is 503/504/502, never a hang."""
-        self.guard.check_url(base_url)
+        endpoint = self._endpoint(base_url)
         headers = {
             "content-type": "application/json",
             **sign_request(secret, hash_id, body),
@@ -79,16 +82,9 @@ class AgentCaller:
         }
         if authorization:  # Cloud Run agents also demand the executor's ID token
             headers["authorization"] = authorization
-        try:
-            request = httpx.Request(
-                "POST",
-                f"{base_url.rstrip('/')}/execute",
-                headers=headers,
-                content=body,
-                extensions={"timeout": self._timeouts},
-            )
-        except (httpx.InvalidURL, ValueError, UnicodeError):
-            raise EgressRefused("The agent's URL is not valid") from None
+        request = httpx.Request(
+            "POST", endpoint, headers=headers, content=body, extensions={"timeout": self._timeouts}
+        )
         try:
             async with asyncio.timeout(timeout_s):
                 response = await self.transport.handle_async_request(request)
@@ -103,6 +99,19 @@ class AgentCaller:
         except httpx.TransportError as exc:
             raise AgentBadAnswer("The agent broke off its answer") from exc
         return self._parse(response.status_code, raw)
+
+    def _endpoint(self, base_url: str) -> httpx.URL:
+        """`{base_url}/execute`, checked and parsed once per agent URL (both depend on the URL
+        alone); the addresses it resolves to are checked on every new connection."""
+        endpoint = self._endpoints.get(base_url)
+        if endpoint is None:
+            self.guard.check_url(base_url)
+            try:
+                endpoint = httpx.URL(f"{base_url.rstrip('/')}/execute")
+            except (httpx.InvalidURL, ValueError, UnicodeError):
+                raise EgressRefused("The agent's URL is not valid") from None
+            self._endpoints.put(base_url, endpoint, math.inf)
+        return endpoint
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []
