@@ -1,11 +1,13 @@
 """Execution overhead: a QuantFlow tool called directly and through gateway + executor, one run.
 
-Method (as bench/gateway): wrk pinned to core 0; gateway, executor, registry, auth, the agent and
-the emulators pinned to core 1. Throughput at 32 connections, latency at 4 (p50/p95/p99), and
-the executor's own CPU per execution from /proc. Direct calls are signed by the benchmark, one
-fresh signature per request (the agent refuses replays); through the platform, the executor signs.
+Method (as bench/gateway): wrk pinned to core 0; gateway, executor, registry, auth and the agent
+pinned to core 1; the emulators beside wrk on core 0 (or `--emulator-core 1`). Throughput at 32
+connections, latency at 4 (p50/p95/p99), and the executor's own CPU per execution from /proc.
+Direct calls are signed by the benchmark, one fresh signature per request (the agent refuses
+replays); through the platform, the executor signs.
 
     PYTHONPATH=. uv run python bench/execute/run.py [--seconds 8] [--repeats 3]
+        [--emulator-core 0|1]
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def main() -> int:
     if args is None:
         return 2
     overrides = {"gateway": {"RATE_LIMITS": json.dumps({"execute": "1000000000/minute"})}}
-    with local_stack(PROJECT, SERVICES, overrides) as stack:
+    with local_stack(PROJECT, SERVICES, overrides, emulator_core=args.emulator_core) as stack:
         results = run(args, stack)
+    results["machine"]["emulator_core"] = args.emulator_core
     print(json.dumps(results, indent=2))
     print(table(results, ("direct", "platform"), "executor_cpu_us", "executor CPU per execution"))
     return 0

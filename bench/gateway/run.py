@@ -1,11 +1,12 @@
 """Gateway overhead: the same registry read, directly and through the gateway, in one run.
 
-Method (as in the reference figures for this kind of machine): wrk pinned to core 0, every server
-(registry, gateway, emulators) pinned to core 1; throughput at 32 connections, latency at 4; the
-gateway's own CPU per proxied request read from /proc. Repetitions are interleaved and the medians
-reported, so the ratios compare like with like.
+Method (as in the reference figures for this kind of machine): wrk pinned to core 0, our servers
+(registry, gateway) pinned to core 1; the emulators (Firestore, Auth, Redis: managed services in
+production) beside wrk on core 0, or with `--emulator-core 1` beside the servers. Throughput at 32
+connections, latency at 4; the gateway's own CPU per proxied request read from /proc.
+Repetitions are interleaved and the medians reported, so the ratios compare like with like.
 
-    uv run python bench/gateway/run.py [--seconds 10] [--repeats 3]
+    uv run python bench/gateway/run.py [--seconds 10] [--repeats 3] [--emulator-core 0|1]
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def main() -> int:
     if args is None:
         return 2
     unlimited = {"RATE_LIMITS": json.dumps({"read": "1000000000/minute"})}
-    with local_stack(PROJECT, ("registry", "gateway"), {"gateway": unlimited}) as stack:
+    with local_stack(
+        PROJECT, ("registry", "gateway"), {"gateway": unlimited}, emulator_core=args.emulator_core
+    ) as stack:
         urls = stack.urls
         results = run(
             args,
@@ -40,6 +43,7 @@ def main() -> int:
             urls["gateway"],
             stack.pids["gateway"],
         )
+    results["machine"]["emulator_core"] = args.emulator_core
     print(json.dumps(results, indent=2))
     print(table(results, ("direct", "gateway"), "gateway_cpu_us", "gateway CPU per request"))
     return 0
