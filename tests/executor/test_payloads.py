@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agora_executor.payloads import InvalidPayload, PayloadChecker, UnknownTool
+from agora_executor.payloads import InvalidPayload, PayloadChecker, UnknownTool, _Compiled
 
 EVIL = "^(a+)+$"  # catastrophic backtracking in Python's re: exponential in the input length
 SCHEMA = {
@@ -58,3 +58,117 @@ def test_values_are_never_echoed_and_unknown_tools_are_404() -> None:
     assert "secret-value-123" not in str(found)
     with pytest.raises(UnknownTool):
         PayloadChecker().check(CARD, "card-1", "nope", {})
+
+
+# --- the quick check agrees with the Python validator ------------------------------------------
+
+PLAIN_SCHEMAS: list[dict[str, Any]] = [
+    {
+        "type": "object",
+        "properties": {
+            "spot": {"type": "number", "exclusiveMinimum": 0},
+            "n": {"type": "integer", "minimum": -5, "maximum": 2**70},
+            "name": {"type": "string", "minLength": 2, "maxLength": 3},
+            "flag": {"type": "boolean"},
+            "kind": {"enum": ["call", "put", 1, None]},
+            "one": {"const": 1},
+            "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "pair": {"type": "array", "prefixItems": [{"type": "number"}], "maxItems": 2},
+            "nested": {
+                "type": "object",
+                "properties": {"x": {"type": ["number", "null"]}},
+                "required": ["x"],
+                "additionalProperties": False,
+            },
+            "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "exactly": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "number"}]},
+            "never": {"not": {"type": "string"}},
+        },
+        "required": ["spot"],
+        "additionalProperties": {"type": "number"},
+        "dependentRequired": {"flag": ["name"]},
+        "minProperties": 1,
+    },
+    {"type": "array", "items": {"type": "integer"}, "contains": {"const": 3}, "minContains": 2},
+]
+PAYLOADS: list[Any] = [
+    {"spot": 1},
+    {"spot": 0},
+    {"spot": -1.5},
+    {"spot": True},
+    {"spot": "1"},
+    {},
+    {"spot": 1, "n": 1.0},
+    {"spot": 1, "n": 1.5},
+    {"spot": 1, "n": True},
+    {"spot": 1, "n": 2**70},
+    {"spot": 1, "n": 2**70 + 1},
+    {"spot": 1, "n": 10**40},
+    {"spot": 1, "name": "ab"},
+    {"spot": 1, "name": "a"},
+    {"spot": 1, "name": "\U0001f600\U0001f600"},  # two code points (four UTF-16 units)
+    {"spot": 1, "name": "\U0001f600\U0001f600\U0001f600\U0001f600"},
+    {"spot": 1, "flag": True},
+    {"spot": 1, "flag": True, "name": "abc"},
+    {"spot": 1, "kind": "put"},
+    {"spot": 1, "kind": True},
+    {"spot": 1, "kind": 1.0},
+    {"spot": 1, "kind": None},
+    {"spot": 1, "one": True},
+    {"spot": 1, "one": 1.0},
+    {"spot": 1, "tags": ["a", "b"]},
+    {"spot": 1, "tags": ["a", "a"]},
+    {"spot": 1, "pair": [1, "x"]},
+    {"spot": 1, "pair": ["x"]},
+    {"spot": 1, "pair": [1, 2, 3]},
+    {"spot": 1, "nested": {"x": None}},
+    {"spot": 1, "nested": {"x": 1, "y": 2}},
+    {"spot": 1, "nested": {}},
+    {"spot": 1, "either": 1.0},
+    {"spot": 1, "either": 1.5},
+    {"spot": 1, "exactly": 1},
+    {"spot": 1, "exactly": -1},
+    {"spot": 1, "never": "s"},
+    {"spot": 1, "extra": 2},
+    {"spot": 1, "extra": "two"},
+    [3, 3],
+    [3, 4],
+    [3.0, 3, 1],
+    [True, 3, 3],
+    "not an object",
+    None,
+]
+
+
+@pytest.mark.parametrize("schema", PLAIN_SCHEMAS)
+def test_the_quick_check_agrees_with_the_python_validator(schema: dict[str, Any]) -> None:
+    compiled = _Compiled(schema)
+    assert compiled.fast is not None
+    for payload in PAYLOADS:
+        python_valid = not list(compiled.python.iter_errors(payload))
+        assert compiled.accepts_quickly(payload) == python_valid, payload
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "pattern": "^\\d+$"},  # RE2 and Rust differ on Unicode digits
+        {"patternProperties": {"^a": {"type": "integer"}}},
+        {"type": "string", "format": "email"},
+        {"type": "number", "multipleOf": 0.1},  # 0.3 / 0.1 is not an integer in floats
+        {"$ref": "http://169.254.169.254/computeMetadata/v1/"},  # never fetched
+        {"properties": {"a": {"$ref": "#/$defs/a"}}, "$defs": {"a": {"type": "integer"}}},
+        {"propertyNames": {"maxLength": 3}},
+    ],
+)
+def test_dialect_dependent_schemas_are_left_to_the_python_validator(
+    schema: dict[str, Any],
+) -> None:
+    assert _Compiled(schema).fast is None
+
+
+def test_huge_numbers_are_judged_as_python_judges_them() -> None:
+    compiled = _Compiled({"type": "integer", "maximum": 5, "minimum": -(10**500)})
+    for number in (10**400, -(10**400), 4, -(10**600)):
+        python_valid = not list(compiled.python.iter_errors(number))
+        assert compiled.accepts_quickly(number) == python_valid, number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
 import re2  # type: ignore[import-untyped]
 from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
@@ -88,15 +89,71 @@ Validator = validators.extend(
 )
 
 
+# Keywords whose meaning depends on a regular-expression dialect (RE2 here), on formats or on
+# other documents (any `$` keyword), and `multipleOf` (implementations divide floats
+# differently). A schema using any of them is checked by the Python validator alone; any other
+# is checked first by jsonschema-rs, whose core vocabulary is the same standard.
+_PYTHON_ONLY = frozenset({"pattern", "patternProperties", "format", "propertyNames", "multipleOf"})
+
+
+def _fast_validator(schema: Any) -> Any | None:
+    """A jsonschema-rs validator for a schema that uses only the plain vocabulary, else None."""
+    if _uses_python_only(schema):
+        return None
+    try:
+        return jsonschema_rs.Draft202012Validator(
+            schema,
+            validate_formats=False,
+            pattern_options=jsonschema_rs.RegexOptions(),
+            offline=True,  # never fetch a `$ref` (an owner's URL would be an SSRF)
+        )
+    except Exception:  # anything it cannot build, the Python validator still can
+        return None
+
+
+def _uses_python_only(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return any(
+            key in _PYTHON_ONLY or key.startswith("$") or _uses_python_only(value)
+            for key, value in schema.items()
+        )
+    if isinstance(schema, list):
+        return any(_uses_python_only(item) for item in schema)
+    return False
+
+
+class _Compiled:
+    __slots__ = ("fast", "python")
+
+    def __init__(self, schema: Any) -> None:
+        self.python = Validator(schema)
+        self.fast = _fast_validator(schema)
+
+    def accepts_quickly(self, payload: Any) -> bool:
+        """True only when jsonschema-rs finds the payload valid; every doubt goes to Python."""
+        if self.fast is None:
+            return False
+        try:
+            return bool(self.fast.is_valid(payload))
+        except Exception:  # e.g. a number it cannot represent
+            return False
+
+
 class PayloadChecker:
-    """Validators compiled once per (card digest, tool) and reused."""
+    """Validators compiled once per (card digest, tool) and reused.
+
+    A payload jsonschema-rs finds valid is accepted at once; any other is checked by the
+    Python validator, whose verdict decides and whose errors (with JSON paths) are answered.
+    """
 
     def __init__(self) -> None:
-        self._validators: ExpiringCache[Any] = ExpiringCache(2048)
+        self._validators: ExpiringCache[_Compiled] = ExpiringCache(2048)
 
     def check(self, card: dict[str, Any], card_key: str, tool_name: str, payload: Any) -> None:
-        validator = self._validator(card, card_key, tool_name)
-        problems = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        compiled = self._validator(card, card_key, tool_name)
+        if compiled.accepts_quickly(payload):
+            return
+        problems = sorted(compiled.python.iter_errors(payload), key=lambda e: list(e.absolute_path))
         if problems:
             raise InvalidPayload(
                 details=[
@@ -105,16 +162,16 @@ class PayloadChecker:
                 ]
             )
 
-    def _validator(self, card: dict[str, Any], card_key: str, tool_name: str) -> Any:
+    def _validator(self, card: dict[str, Any], card_key: str, tool_name: str) -> _Compiled:
         key = f"{card_key}\x00{tool_name}"
-        validator = self._validators.get(key)
-        if validator is None:
+        compiled = self._validators.get(key)
+        if compiled is None:
             tool = next((t for t in card.get("tools", []) if t.get("name") == tool_name), None)
             if tool is None:
                 raise UnknownTool(f"The agent has no tool named {tool_name!r}")
-            validator = Validator(tool["input_schema"])
-            self._validators.put(key, validator, float("inf"))
-        return validator
+            compiled = _Compiled(tool["input_schema"])
+            self._validators.put(key, compiled, float("inf"))
+        return compiled
 
 
 def _path(parts: Any) -> str:
