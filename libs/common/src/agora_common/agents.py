@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from agora_common.cache import ExpiringCache
+from agora_common.cache import ReadThrough
 from agora_common.errors import BadGateway, Forbidden, NotFound
 from agora_common.iam.client import ServiceClient
 from agora_common.models import AgentView, UserIdentity, may_see_agent
@@ -16,26 +14,22 @@ class AgentNotFound(NotFound):
 
 class AgentDirectory:
     """Agents with their owner fields, reused for a few seconds (a status change takes at most
-    that long to reach executions)."""
+    that long to reach executions) and refreshed ahead of expiry while traffic flows."""
 
     def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
         self._services = services
-        self._ttl_s = ttl_s
-        self._agents: ExpiringCache[AgentView] = ExpiringCache(4096)
+        self._agents: ReadThrough[AgentView] = ReadThrough(self._load, ttl_s=ttl_s)
 
     async def get(self, agent_id: str, *, fresh: bool = False) -> AgentView:
-        agent = None if fresh else self._agents.get(agent_id)
-        if agent is None:
-            path = f"/internal/agents/{agent_id}"
-            response = await self._services.request("registry", "GET", path)
-            if response.status_code == 404:
-                raise AgentNotFound()
-            if response.status_code != 200:
-                raise BadGateway("The registry could not answer for this agent")
-            agent = AgentView.model_validate_json(response.content)
-            if self._ttl_s:
-                self._agents.put(agent_id, agent, time.time() + self._ttl_s)
-        return agent
+        return await self._agents.get(agent_id, fresh=fresh)
+
+    async def _load(self, agent_id: str) -> AgentView:
+        response = await self._services.request("registry", "GET", f"/internal/agents/{agent_id}")
+        if response.status_code == 404:
+            raise AgentNotFound()
+        if response.status_code != 200:
+            raise BadGateway("The registry could not answer for this agent")
+        return AgentView.model_validate_json(response.content)
 
     async def set_status(
         self, agent_id: str, status: str, reason: str, actor_uid: str | None

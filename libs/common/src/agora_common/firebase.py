@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import jwt
 
-from agora_common.cache import ExpiringCache
+from agora_common.cache import ExpiringCache, ReadThrough
 from agora_common.errors import ServiceUnavailable, Unauthenticated
 from agora_common.iam.verifier import JwksCache
 from agora_common.models.identity import CallerKind, UserIdentity
@@ -102,8 +102,10 @@ class FirebaseTokenVerifier:
         self.lookup_timeout_s = lookup_timeout_s
         self.revocation_ttl_s = revocation_ttl_s
         self._tokens: ExpiringCache[VerifiedToken] = ExpiringCache(cache_size)
-        self._statuses: ExpiringCache[UserStatus] = ExpiringCache(cache_size)
-        self._lookups: dict[str, asyncio.Future[UserStatus]] = {}
+        # One lookup per user at a time, refreshed ahead of expiry while the user is active.
+        self._statuses: ReadThrough[UserStatus] = ReadThrough(
+            self._lookup_status, ttl_s=revocation_ttl_s, max_entries=cache_size
+        )
         self._on_close = on_close
 
     def close(self) -> None:
@@ -195,38 +197,19 @@ class FirebaseTokenVerifier:
         user per `revocation_ttl_s`)."""
         if self.lookup is None:
             raise RuntimeError("revocation checks need a user lookup")
-        status = self._statuses.get(token.uid)
-        if status is None:
-            status = await self._lookup_once(token.uid)
-            self._statuses.put(token.uid, status, time.time() + self.revocation_ttl_s)
-        disabled, valid_after = status
+        disabled, valid_after = await self._statuses.get(token.uid)
         if disabled:
             raise _invalid("This account is disabled", "USER_DISABLED")
         if token.auth_time < valid_after:
             raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
 
-    async def _lookup_once(self, uid: str) -> UserStatus:
-        """Concurrent checks for one user share one lookup."""
-        pending = self._lookups.get(uid)
-        if pending is not None:
-            return await pending
+    async def _lookup_status(self, uid: str) -> UserStatus:
         assert self.lookup is not None
-        future: asyncio.Future[UserStatus] = asyncio.get_running_loop().create_future()
-        self._lookups[uid] = future
         try:
-            try:
-                async with asyncio.timeout(self.lookup_timeout_s):
-                    status = await self.lookup(uid)
-            except Exception as exc:  # the Auth backend is slow or down: fail fast, explicitly
-                raise ServiceUnavailable("Cannot check the token's revocation now") from exc
-            future.set_result(status)
-            return status
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._lookups[uid]
+            async with asyncio.timeout(self.lookup_timeout_s):
+                return await self.lookup(uid)
+        except Exception as exc:  # the Auth backend is slow or down: fail fast, explicitly
+            raise ServiceUnavailable("Cannot check the token's revocation now") from exc
 
 
 def firebase_admin_lookup(app: Any) -> UserStatusLookup:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from agora_common.cache import ExpiringCache
+from agora_common.cache import ReadThrough
 from agora_common.errors import BadGateway, NotFound
 from agora_common.iam.client import ServiceClient
 from agora_common.models import KeyProvider
@@ -27,21 +26,22 @@ class Secrets:
 
     def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
         self._services = services
-        self._ttl_s = ttl_s
-        self._agent_secrets: ExpiringCache[AgentSecret] = ExpiringCache(4096)
+        self._agent_secrets: ReadThrough[AgentSecret] = ReadThrough(
+            self._load_agent_secret, ttl_s=max(ttl_s, 60)
+        )
 
     async def agent_secrets(self, agent_id: str, *, fresh: bool = False) -> AgentSecret:
         """The secret to sign with, and the one before it (while an old revision drains)."""
-        cached = None if fresh else self._agent_secrets.get(agent_id)
-        if cached is None:
-            path = f"/internal/agent-secrets/{agent_id}"
-            response = await self._services.request("auth", "GET", path)
-            if response.status_code != 200:
-                raise BadGateway("The agent's signing secret is unavailable")
-            body = response.json()
-            cached = AgentSecret(str(body["secret"]), body.get("previous"))
-            self._agent_secrets.put(agent_id, cached, time.time() + max(self._ttl_s, 60))
-        return cached
+        return await self._agent_secrets.get(agent_id, fresh=fresh)
+
+    async def _load_agent_secret(self, agent_id: str) -> AgentSecret:
+        response = await self._services.request(
+            "auth", "GET", f"/internal/agent-secrets/{agent_id}"
+        )
+        if response.status_code != 200:
+            raise BadGateway("The agent's signing secret is unavailable")
+        body = response.json()
+        return AgentSecret(str(body["secret"]), body.get("previous"))
 
     async def pending_agent_secret(self, agent_id: str) -> str:
         """A fresh secret for a (re)deployment; it signs calls only once promoted."""

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agora_common.agents import AgentDirectory, AgentNotFound
-from agora_common.cache import ExpiringCache
+from agora_common.cache import ReadThrough
 from agora_common.errors import (
     AgoraError,
     Conflict,
@@ -104,7 +104,10 @@ class ExecutionService:
         self._repo = repository
         self._settings = settings
         self._payloads = PayloadChecker()
-        self._targets: ExpiringCache[tuple[str, bool]] = ExpiringCache(4096)
+        # Where each agent is deployed, read from Firestore; refreshed ahead while calls flow.
+        self._deployments: ReadThrough[dict[str, Any] | None] = ReadThrough(
+            repository.get_deployment, ttl_s=settings.agent_cache_ttl_s
+        )
 
     async def visible_agent(self, user: UserIdentity, agent_id: str) -> AgentView:
         agent = await self._directory.get(agent_id)
@@ -262,18 +265,13 @@ class ExecutionService:
 
     async def _target(self, agent: AgentView) -> tuple[str, bool]:
         """The agent's URL, and whether the platform deployed it there (not just the card)."""
-        cached = self._targets.get(agent.id)
-        if cached is not None:
-            return cached
-        deployment = await self._repo.get_deployment(agent.id)
+        deployment = await self._deployments.get(agent.id)
         deployed = bool(deployment and deployment.get("url"))
         url = (deployment or {}).get("url") if deployed else None
         url = url or (agent.card.get("deployment") or {}).get("url")
         if not url:
             raise AgentNotActive("The agent has no deployment yet")
-        target = (str(url), deployed)
-        self._targets.put(agent.id, target, time.time() + self._settings.agent_cache_ttl_s)
-        return target
+        return str(url), deployed
 
     async def _authorization(self, url: str) -> str:
         try:
@@ -283,7 +281,7 @@ class ExecutionService:
             raise ServiceUnavailable("The executor cannot authenticate to the agent now") from exc
 
     def forget_target(self, agent_id: str) -> None:
-        self._targets.discard(agent_id)
+        self._deployments.discard(agent_id)
 
     def _timeout(self, agent: AgentView) -> float:
         asked = (agent.card.get("metadata") or {}).get("timeout_s")
