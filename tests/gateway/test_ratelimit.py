@@ -7,15 +7,15 @@ import time
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 
 from agora_gateway.ratelimit import Limit, LocalLimiter, RateLimiter
+from agora_gateway.redis_pipe import RedisPipe
 
 pytestmark = pytest.mark.integration
 
 
-def _redis(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
+def _redis(url: str) -> RedisPipe:
+    return RedisPipe.from_url(url, connect_timeout_s=0.25, timeout_s=0.25)
 
 
 async def test_a_burst_past_the_limit_is_refused_with_a_retry_time(

@@ -1,4 +1,5 @@
-"""Rate limits: GCRA in Redis (one EVALSHA), falling back to a per-instance limit when Redis fails.
+"""Rate limits: GCRA in Redis (one EVALSHA on a pipelined connection), falling back to a
+per-instance limit when Redis fails.
 
 GCRA keeps one timestamp per key (the "theoretical arrival time"), so it is exact across any number
 of gateway instances: every instance asks Redis, and the script reads Redis's own clock.
@@ -11,10 +12,10 @@ import math
 import time
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from agora_common.cache import ExpiringCache
+from agora_gateway.redis_pipe import RedisPipe
 
 log = logging.getLogger("agora.gateway.ratelimit")
 
@@ -111,7 +112,7 @@ class RateLimiter:
     """
 
     def __init__(
-        self, redis: aioredis.Redis, *, prefix: str = "rate_limit", cooldown_s: float = 5.0
+        self, redis: RedisPipe, *, prefix: str = "rate_limit", cooldown_s: float = 5.0
     ) -> None:
         self.redis = redis
         self.prefix = prefix
@@ -135,30 +136,22 @@ class RateLimiter:
 
     async def _check_redis(self, key: str, limit: Limit) -> Decision:
         if self._sha is None:
-            self._sha = await self.redis.script_load(GCRA_LUA)
+            self._sha = await self._load_script()
         try:
             result = await self._evalsha(self._sha, key, limit)
         except NoScriptError:  # Redis restarted and lost its script cache
-            self._sha = await self.redis.script_load(GCRA_LUA)
+            self._sha = await self._load_script()
             result = await self._evalsha(self._sha, key, limit)
         allowed, remaining, retry_us, reset_us = (int(x) for x in result)
         return Decision(
             bool(allowed), limit.requests, remaining, retry_us / 1e6, max(0, reset_us) / 1e6
         )
 
+    async def _load_script(self) -> str:
+        sha = await self.redis.call("SCRIPT", "LOAD", GCRA_LUA)
+        return sha.decode() if isinstance(sha, bytes) else str(sha)
+
     async def _evalsha(self, sha: str, key: str, limit: Limit) -> list[int]:
-        """One EVALSHA on a pooled connection, below redis-py's per-command retry wrappers,
-        which cost more CPU than the round trip on this hot path; failures are handled above."""
-        pool = self.redis.connection_pool
-        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
-        try:
-            await connection.send_command(
-                "EVALSHA", sha, 1, key, limit.interval_us, limit.period_us
-            )
-            result = await connection.read_response()
-        except BaseException:
-            await connection.disconnect()
-            raise
-        finally:
-            await pool.release(connection)
-        return list(result)
+        return list(
+            await self.redis.call("EVALSHA", sha, 1, key, limit.interval_us, limit.period_us)
+        )
