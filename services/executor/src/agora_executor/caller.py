@@ -116,7 +116,8 @@ class AgentCaller:
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_raw():
+        stream: Any = response.stream  # the transport's own chunks, without httpx's re-chunking
+        async for chunk in stream:
             size += len(chunk)
             if size > self.max_response_bytes:
                 raise AgentBadAnswer(f"The agent's answer exceeds {self.max_response_bytes} bytes")

@@ -88,15 +88,17 @@ class Relay:
         self.started = False
 
     async def stream(self, response: httpx.Response) -> None:
+        raw = response.headers.raw
         await self.send(
             {
                 "type": "http.response.start",
                 "status": response.status_code,
-                "headers": response_headers(response.headers.raw, self.decision),
+                "headers": response_headers(raw, self.decision),
             }
         )
         self.started = True
-        length = response.headers.get("content-length", "")
+        # From the raw pairs: httpx's Headers.get guesses the headers' encoding on every call.
+        length = next((v for k, v in raw if k.lower() == b"content-length"), b"")
         if length.isdigit() and int(length) <= _SMALL_BODY:  # one send for a small answer
             # Raw bytes straight from the transport: a proxy passes Content-Encoding through.
             stream: Any = response.stream
