@@ -90,7 +90,8 @@ def compare(
     targets: dict[str, Measure], cpu_pid: int, cpu_key: str, *, seconds: float, repeats: int
 ) -> dict[str, Any]:
     """Warm every target, then interleaved repetitions of: throughput at 32 connections (with the
-    CPU that `cpu_pid` spent per request), latency at 4. Medians, and ratios to the first."""
+    CPU that `cpu_pid` spent per request), latency at 4 connections and at 1 (one call at a
+    time: no queueing). Medians, and ratios to the first."""
     for measure in targets.values():
         measure(4)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
@@ -100,6 +101,7 @@ def compare(
             throughput = measure(32)
             cpu = cpu_seconds(cpu_pid) - before
             latency = measure(4)
+            alone = measure(1)
             runs[name].append(
                 {
                     "rps": throughput["rps"],
@@ -107,6 +109,8 @@ def compare(
                     "p50_ms": latency["p50_ms"],
                     "p95_ms": latency["p95_ms"],
                     "p99_ms": latency["p99_ms"],
+                    "p50_1_ms": alone["p50_ms"],
+                    "p95_1_ms": alone["p95_ms"],
                     cpu_key: cpu / throughput["requests"] * 1e6,
                 }
             )
@@ -118,6 +122,8 @@ def compare(
         "throughput_x_direct": via["rps"] / base["rps"],
         "added_p50_ms": via["p50_ms"] - base["p50_ms"],
         "added_p95_ms": via["p95_ms"] - base["p95_ms"],
+        "added_p50_1_ms": via["p50_1_ms"] - base["p50_1_ms"],
+        "added_p95_1_ms": via["p95_1_ms"] - base["p95_1_ms"],
         f"{cpu_key}_per_request": via[cpu_key],
     }
     summary["runs"] = runs
@@ -134,8 +140,8 @@ def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_lab
     """The Markdown table docs/benchmarks.md records."""
     rows = [
         "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
-        f"{cpu_label} | errors |",
-        "|---|---:|---:|---|---:|---:|",
+        f"p50 / p95 ms at 1 conn | {cpu_label} | errors |",
+        "|---|---:|---:|---|---|---:|---:|",
     ]
     base = summary[names[0]]
     for name in names:
@@ -143,12 +149,15 @@ def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_lab
         cpu = "-" if name == names[0] else f"{r[cpu_key]:.0f} µs"
         rows.append(
             f"| {name} | {r['rps']:,.0f} | {r['rps'] / base['rps']:.2f} | "
-            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | {cpu} | "
+            f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | "
+            f"{r['p50_1_ms']:.2f} / {r['p95_1_ms']:.2f} | {cpu} | "
             f"{r['errors']:.0f} |"
         )
     ratios = summary["ratios"]
     rows.append(
-        f"\nadded p50 {ratios['added_p50_ms']:+.2f} ms, p95 {ratios['added_p95_ms']:+.2f} ms"
+        f"\nadded at 4 conns: p50 {ratios['added_p50_ms']:+.2f} ms, "
+        f"p95 {ratios['added_p95_ms']:+.2f} ms; at 1 conn: p50 {ratios['added_p50_1_ms']:+.2f} ms, "
+        f"p95 {ratios['added_p95_1_ms']:+.2f} ms"
     )
     return "\n".join(rows)
 
