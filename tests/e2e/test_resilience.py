@@ -36,6 +36,16 @@ def test_a_burst_past_the_limit_gets_429_with_headers(
     assert limited.headers["RateLimit-Remaining"] == "0"
 
 
+def test_a_proxied_answer_has_one_date_and_none_of_the_hops_own_headers(stack: Stack) -> None:
+    """The gateway's server adds its own Date; the service's must not follow it (RFC 9110)."""
+    with stack.serve_gateway() as gateway:
+        answer = httpx.get(f"{gateway}/api/v1/registry/search")
+    assert answer.status_code == 200
+    assert len(answer.headers.get_list("date")) == 1
+    assert "keep-alive" not in answer.headers
+    assert "server" not in answer.headers
+
+
 def test_anonymous_callers_are_limited_per_ip_at_a_lower_rate(stack: Stack) -> None:
     with stack.serve_gateway(rate_limits={"read": "4/minute"}) as gateway:
         codes = [httpx.get(f"{gateway}/api/v1/registry/search").status_code for _ in range(3)]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from agora_common.server_protocol import CoalescingHttpToolsProtocol
+from agora_common.serve import UVICORN_OPTIONS
 
 
 def free_port() -> int:
@@ -22,17 +22,9 @@ def free_port() -> int:
 
 @contextmanager
 def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Run `app` under uvicorn (lifespan included, the services' HTTP protocol) and yield its
-    base URL."""
+    """Run `app` under uvicorn as the services run (lifespan included) and yield its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        lifespan="on",
-        http=CoalescingHttpToolsProtocol,
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -117,9 +117,13 @@ def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
+# The gateway's own server dates every answer; a second Date from the service would be invalid.
+DROPPED_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
+
+
 def response_headers(
     raw: list[tuple[bytes, bytes]], decision: Decision
 ) -> list[tuple[bytes, bytes]]:
-    out = [(k.lower(), v) for k, v in raw if k.lower() not in HOP_BY_HOP]
+    out = [(k.lower(), v) for k, v in raw if k.lower() not in DROPPED_RESPONSE]
     out += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
     return out
