@@ -16,6 +16,7 @@ from agora_devstack.fleet import LocalPaths, service_env
 from tests.e2e.conftest import PROJECT, Stack, unique_name
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
+from tests.support.redis import redis_server
 from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.integration
@@ -69,33 +70,8 @@ def test_two_gateway_instances_share_one_limit(
 @pytest.fixture
 def own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}", timeout=0.2)
-        except httpx.RemoteProtocolError:
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0", server
-    server.kill()
-    server.wait()
+    with redis_server(port) as server:
+        yield f"redis://127.0.0.1:{port}/0", server
 
 
 def test_with_redis_stopped_the_gateway_serves_under_a_local_limit(

@@ -4,42 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from redis.exceptions import NoScriptError, ResponseError
 
 from agora_gateway.redis_pipe import RedisPipe, pack
+from tests.support.redis import redis_server
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def redis_server(port: int, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    server = shutil.which("redis-server")
-    assert server, "redis-server is installed by the project's bootstrap"
-    argv = [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen([*argv, *extra], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_commands_are_packed_as_resp_arrays() -> None:
@@ -121,3 +96,12 @@ async def test_a_password_and_database_come_from_the_url() -> None:
         assert await pipe.call("GET", "where") == b"db3"
         await pipe.aclose()
         await other.aclose()
+
+
+def test_urls_are_read_as_redis_py_reads_them() -> None:
+    secure = RedisPipe.from_url("rediss://bench:p%2Fw@cache.internal:6380/3")
+    assert (secure.host, secure.port) == ("cache.internal", 6380)
+    assert secure._ssl is not None
+    assert secure._hello == [("AUTH", "bench", "p/w"), ("SELECT", 3)]
+    plain = RedisPipe.from_url("redis://127.0.0.1:6379/0")
+    assert (plain._ssl, plain._hello) == (None, [])

@@ -17,9 +17,9 @@ import contextlib
 import ssl
 from collections import deque
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
 
 import hiredis
+from redis.asyncio.connection import SSLConnection, parse_url
 from redis.exceptions import NoScriptError, ResponseError
 
 Arg = str | bytes | int | float
@@ -48,7 +48,7 @@ class _Connection(asyncio.Protocol):
         self.reader.feed(data)
         while (reply := self.reader.gets()) is not False:
             if not self.waiting:  # a reply nobody asked for: the stream is out of step
-                self.close(ConnectionError("Redis sent an unexpected reply"))
+                self.close()
                 return
             waiter = self.waiting.popleft()
             if not waiter.done():  # its caller may have timed out meanwhile
@@ -72,11 +72,11 @@ class _Connection(asyncio.Protocol):
         self.transport.write(command)
         return waiter
 
-    def close(self, error: Exception | None = None) -> None:
+    def close(self) -> None:
+        """Closed at once for callers: waiting commands fail now, the next one reconnects."""
         if self.transport is not None:
             self.transport.close()
-        if error is not None:
-            self.connection_lost(error)
+        self.connection_lost(None)
 
 
 def _error(message: str) -> ResponseError:
@@ -112,18 +112,16 @@ class RedisPipe:
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisPipe:
-        """redis://[[user]:password@]host[:port][/db], or rediss:// for TLS."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss"):
-            raise ValueError("Redis URLs start with redis:// or rediss://")
-        db = parts.path.strip("/")
+        """redis://[[user]:password@]host[:port][/db], or rediss:// for TLS, read as redis-py
+        reads them (the URL the services' redis-py clients use too)."""
+        parsed = parse_url(url)
         return cls(
-            parts.hostname or "127.0.0.1",
-            parts.port or 6379,
-            password=unquote(parts.password) if parts.password is not None else None,
-            username=unquote(parts.username) if parts.username else None,
-            db=int(db) if db else 0,
-            tls=parts.scheme == "rediss",
+            str(parsed.get("host", "localhost")),
+            int(parsed.get("port", 6379)),
+            password=parsed.get("password"),
+            username=parsed.get("username"),
+            db=int(parsed.get("db", 0)),
+            tls=parsed.get("connection_class") is SSLConnection,
             **kwargs,
         )
 
