@@ -59,11 +59,8 @@ def test_header_exports_are_what_the_launcher_prints() -> None:
     assert dict(header) == EmulatorSuite(project_id="demo-agora").env()
 
 
-def test_bigquery_runs_the_launchers_environment_and_start_script(
-    compose: dict[str, Any],
-) -> None:
-    service = compose["services"]["bigquery"]
-    # Repository files, mounted read-only: source -> path in the container.
+def mounted_files(service: dict[str, Any]) -> dict[str, str]:
+    """The repository files a service mounts, each read-only: source -> path in the container."""
     files = {}
     for volume in service["volumes"]:
         source, target, *mode = str(volume).split(":")
@@ -71,6 +68,14 @@ def test_bigquery_runs_the_launchers_environment_and_start_script(
             assert mode == ["ro"], volume
             assert (repo_root() / source).is_file(), source
             files[source] = target
+    return files
+
+
+def test_bigquery_runs_the_launchers_environment_and_start_script(
+    compose: dict[str, Any],
+) -> None:
+    service = compose["services"]["bigquery"]
+    files = mounted_files(service)
     script = "./tools/devstack/src/agora_devstack/bqemulator_start.py"
     assert set(files) == {script, "./tools/bqemulator/pyproject.toml", "./tools/bqemulator/uv.lock"}
     command = " ".join(service["command"])
@@ -86,13 +91,7 @@ def test_bigquery_runs_the_launchers_environment_and_start_script(
 
 def test_tasks_runs_the_launchers_environment_and_start_script(compose: dict[str, Any]) -> None:
     service = compose["services"]["tasks"]
-    files = {}
-    for volume in service["volumes"]:
-        source, target, *mode = str(volume).split(":")
-        if source.startswith("./"):
-            assert mode == ["ro"], volume
-            assert (repo_root() / source).is_file(), source
-            files[source] = target
+    files = mounted_files(service)
     script = "./tools/devstack/src/agora_devstack/cloudtasks_start.py"
     assert set(files) == {script, "./tools/cloudtasks/pyproject.toml", "./tools/cloudtasks/uv.lock"}
     command = " ".join(service["command"])
