@@ -87,44 +87,58 @@ Measure = Callable[[int], dict[str, Any]]
 
 
 def compare(
-    targets: dict[str, Measure], cpu_pid: int, cpu_key: str, *, seconds: float, repeats: int
+    targets: dict[str, Measure],
+    cpu_pids: Mapping[str, int],
+    cpu_key: str,
+    *,
+    seconds: float,
+    repeats: int,
+    upstream_pid: int | None = None,
 ) -> dict[str, Any]:
     """Warm every target, then interleaved repetitions of: throughput at 32 connections (with the
-    CPU that `cpu_pid` spent per request), latency at 4 connections and at 1 (one call at a
-    time: no queueing). Medians, and ratios to the first."""
+    CPU that `cpu_pids[target]` spent per request, and the upstream's), latency at 4 connections
+    and at 1 (one call at a time: no queueing). Medians, and each target's ratios to the first."""
     for measure in targets.values():
         measure(4)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
     for _ in range(repeats):
         for name, measure in targets.items():
-            before = cpu_seconds(cpu_pid)
+            pid = cpu_pids.get(name)
+            before = cpu_seconds(pid) if pid else 0.0
+            upstream_before = cpu_seconds(upstream_pid) if upstream_pid else 0.0
             throughput = measure(32)
-            cpu = cpu_seconds(cpu_pid) - before
+            cpu = cpu_seconds(pid) - before if pid else 0.0
+            upstream = cpu_seconds(upstream_pid) - upstream_before if upstream_pid else 0.0
             latency = measure(4)
             alone = measure(1)
-            runs[name].append(
-                {
-                    "rps": throughput["rps"],
-                    "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
-                    "p50_ms": latency["p50_ms"],
-                    "p95_ms": latency["p95_ms"],
-                    "p99_ms": latency["p99_ms"],
-                    "p50_1_ms": alone["p50_ms"],
-                    "p95_1_ms": alone["p95_ms"],
-                    cpu_key: cpu / throughput["requests"] * 1e6,
-                }
-            )
+            run = {
+                "rps": throughput["rps"],
+                "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
+                "p50_ms": latency["p50_ms"],
+                "p95_ms": latency["p95_ms"],
+                "p99_ms": latency["p99_ms"],
+                "p50_1_ms": alone["p50_ms"],
+                "p95_1_ms": alone["p95_ms"],
+                cpu_key: cpu / throughput["requests"] * 1e6,
+            }
+            if upstream_pid:
+                run["upstream_cpu_us"] = upstream / throughput["requests"] * 1e6
+            runs[name].append(run)
     summary: dict[str, Any] = {
         name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
     }
-    base, via = (summary[name] for name in targets)
+    base_name, *others = targets
+    base = summary[base_name]
     summary["ratios"] = {
-        "throughput_x_direct": via["rps"] / base["rps"],
-        "added_p50_ms": via["p50_ms"] - base["p50_ms"],
-        "added_p95_ms": via["p95_ms"] - base["p95_ms"],
-        "added_p50_1_ms": via["p50_1_ms"] - base["p50_1_ms"],
-        "added_p95_1_ms": via["p95_1_ms"] - base["p95_1_ms"],
-        f"{cpu_key}_per_request": via[cpu_key],
+        name: {
+            "throughput_x_direct": summary[name]["rps"] / base["rps"],
+            "added_p50_ms": summary[name]["p50_ms"] - base["p50_ms"],
+            "added_p95_ms": summary[name]["p95_ms"] - base["p95_ms"],
+            "added_p50_1_ms": summary[name]["p50_1_ms"] - base["p50_1_ms"],
+            "added_p95_1_ms": summary[name]["p95_1_ms"] - base["p95_1_ms"],
+            f"{cpu_key}_per_request": summary[name][cpu_key],
+        }
+        for name in others
     }
     summary["runs"] = runs
     summary["machine"] = {
@@ -136,12 +150,14 @@ def compare(
     return summary
 
 
-def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_label: str) -> str:
-    """The Markdown table docs/benchmarks.md records."""
+def table(summary: dict[str, Any], names: Sequence[str], cpu_key: str, cpu_label: str) -> str:
+    """The Markdown table docs/benchmarks.md records; the first name is the baseline."""
+    upstream = "upstream_cpu_us" in summary[names[0]]
+    extra = " upstream CPU per request |" if upstream else ""
     rows = [
         "| Target | req/s at 32 conns | x direct | p50 / p95 / p99 ms at 4 conns | "
-        f"p50 / p95 ms at 1 conn | {cpu_label} | errors |",
-        "|---|---:|---:|---|---|---:|---:|",
+        f"p50 / p95 ms at 1 conn | {cpu_label} |{extra} errors |",
+        "|---|---:|---:|---|---|---:|" + ("---:|" if upstream else "") + "---:|",
     ]
     base = summary[names[0]]
     for name in names:
@@ -151,14 +167,16 @@ def table(summary: dict[str, Any], names: tuple[str, str], cpu_key: str, cpu_lab
             f"| {name} | {r['rps']:,.0f} | {r['rps'] / base['rps']:.2f} | "
             f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} | "
             f"{r['p50_1_ms']:.2f} / {r['p95_1_ms']:.2f} | {cpu} | "
-            f"{r['errors']:.0f} |"
+            + (f"{r['upstream_cpu_us']:.0f} µs | " if upstream else "")
+            + f"{r['errors']:.0f} |"
         )
-    ratios = summary["ratios"]
-    rows.append(
-        f"\nadded at 4 conns: p50 {ratios['added_p50_ms']:+.2f} ms, "
-        f"p95 {ratios['added_p95_ms']:+.2f} ms; at 1 conn: p50 {ratios['added_p50_1_ms']:+.2f} ms, "
-        f"p95 {ratios['added_p95_1_ms']:+.2f} ms"
-    )
+    for name in names[1:]:
+        ratios = summary["ratios"][name]
+        rows.append(
+            f"\n{name} adds at 4 conns: p50 {ratios['added_p50_ms']:+.2f} ms, "
+            f"p95 {ratios['added_p95_ms']:+.2f} ms; at 1 conn: "
+            f"p50 {ratios['added_p50_1_ms']:+.2f} ms, p95 {ratios['added_p95_1_ms']:+.2f} ms"
+        )
     return "\n".join(rows)
 
 
@@ -214,7 +232,7 @@ def local_stack(
     with suite:
         for child in suite.children.values():
             pin_tree(emulator_core, child.pid)
-        emulators = suite.env()
+        emulator_env = suite.env()
         ports = dict(zip(services, free_ports(len(services)), strict=True))
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         with Supervisor(workdir / "services") as supervisor:
@@ -227,11 +245,11 @@ def local_stack(
                         name,
                         ports,
                         paths,
-                        emulators,
+                        emulator_env,
                         project_id=project,
                         overrides={"LOG_LEVEL": "WARNING", **overrides.get(name, {})},
                     ),
                     ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
                 )
             pids = {name: child.pid for name, child in supervisor.children.items()}
-            yield LocalStack(workdir, key, emulators, urls, pids)
+            yield LocalStack(workdir, key, emulator_env, urls, pids)

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
 
     return compare(
         {"direct": direct, "platform": through},
-        stack.pids["executor"],
+        {"platform": stack.pids["executor"]},
         "executor_cpu_us",
         seconds=args.seconds,
         repeats=args.repeats,

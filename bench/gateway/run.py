@@ -1,5 +1,10 @@
 """Gateway overhead: the same registry read, directly and through the gateway, in one run.
 
+A third target, `bare`, is bench/gateway/bare_proxy.py: the least a Python proxy can do here (one
+Redis round trip and a forward, nothing else), measured the same way, so the gateway's figures
+can be read against a floor taken in the same run. The registry's own CPU per request is
+reported for each target: sharing its core with any proxy makes it dearer.
+
 Method (as in the reference figures for this kind of machine): wrk pinned to core 0, our servers
 (registry, gateway) pinned to core 1; the emulators (Firestore, Auth, Redis: managed services in
 production) beside wrk on core 0, or with `--emulator-core 1` beside the servers. Throughput at 32
@@ -13,17 +18,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import Measure, arguments, compare, local_stack, table, wrk
+from agora_devstack.processes import free_ports
+from bench.common import HERE, Measure, arguments, compare, local_stack, pinned, table, wrk
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
 PROJECT = "demo-agora-bench"
+TARGETS = ("direct", "gateway", "bare")
 
 
 def main() -> int:
@@ -34,18 +46,10 @@ def main() -> int:
     with local_stack(
         PROJECT, ("registry", "gateway"), {"gateway": unlimited}, emulator_core=args.emulator_core
     ) as stack:
-        urls = stack.urls
-        results = run(
-            args,
-            stack.key,
-            stack.emulators,
-            urls["registry"],
-            urls["gateway"],
-            stack.pids["gateway"],
-        )
+        results = run(args, stack.key, stack.emulators, stack.urls, stack.pids)
     results["machine"]["emulator_core"] = args.emulator_core
     print(json.dumps(results, indent=2))
-    print(table(results, ("direct", "gateway"), "gateway_cpu_us", "gateway CPU per request"))
+    print(table(results, TARGETS, "proxy_cpu_us", "proxy CPU per request"))
     return 0
 
 
@@ -53,10 +57,10 @@ def run(
     args: argparse.Namespace,
     key: Path,
     emulators: dict[str, str],
-    registry: str,
-    gateway: str,
-    gateway_pid: int,
+    urls: dict[str, str],
+    pids: dict[str, int],
 ) -> dict[str, Any]:
+    registry, gateway = urls["registry"], urls["gateway"]
     auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
     user = auth.sign_up(name="bench")
     register = f"{gateway}/api/v1/agents/register"
@@ -71,26 +75,50 @@ def run(
             json={"status": status, "reason": "benchmark"},
             headers={"Authorization": f"Bearer {token}"},
         ).raise_for_status()
-    direct_headers = {
-        "Authorization": f"Bearer {signer_for(key, 'gateway', PROJECT).sign(registry)}"
-    }
-    targets = {
-        "direct": (f"{registry}/{agent_id}", direct_headers),
-        "gateway": (f"{gateway}/api/v1/agents/{agent_id}", user.bearer),
-    }
-    for url, headers in targets.values():
-        assert httpx.get(url, headers=headers).status_code == 200
+    service_token = f"Bearer {signer_for(key, 'gateway', PROJECT).sign(registry)}"
+    with bare_proxy(registry, emulators["REDIS_URL"], service_token) as (bare, bare_pid):
+        targets = {
+            "direct": (f"{registry}/{agent_id}", {"Authorization": service_token}),
+            "gateway": (f"{gateway}/api/v1/agents/{agent_id}", user.bearer),
+            "bare": (f"{bare}/api/v1/agents/{agent_id}", user.bearer),
+        }
+        for url, headers in targets.values():
+            assert httpx.get(url, headers=headers).status_code == 200
 
-    def measure(url: str, headers: dict[str, str]) -> Measure:
-        return lambda connections: wrk(url, headers, connections, args.seconds)
+        def measure(url: str, headers: dict[str, str]) -> Measure:
+            return lambda connections: wrk(url, headers, connections, args.seconds)
 
-    return compare(
-        {name: measure(*target) for name, target in targets.items()},
-        gateway_pid,
-        "gateway_cpu_us",
-        seconds=args.seconds,
-        repeats=args.repeats,
-    )
+        return compare(
+            {name: measure(*target) for name, target in targets.items()},
+            {"gateway": pids["gateway"], "bare": bare_pid},
+            "proxy_cpu_us",
+            seconds=args.seconds,
+            repeats=args.repeats,
+            upstream_pid=pids["registry"],
+        )
+
+
+@contextmanager
+def bare_proxy(upstream: str, redis_url: str, token: str) -> Iterator[tuple[str, int]]:
+    """bench/gateway/bare_proxy.py on a free port, pinned to the servers' core."""
+    port = free_ports(1)[0]
+    argv = [sys.executable, str(HERE / "gateway" / "bare_proxy.py"), str(port), upstream, redis_url]
+    env = {**os.environ, "BARE_PROXY_AUTH": token}
+    process = subprocess.Popen(pinned(1, argv), env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/api/v1/agents/-", timeout=1.0)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    raise RuntimeError("bench: the bare proxy exited") from None
+                time.sleep(0.1)
+        yield url, process.pid
+    finally:
+        process.kill()
+        process.wait()
 
 
 if __name__ == "__main__":
