@@ -82,8 +82,14 @@ def wrk(
     return result
 
 
-# One wrk run against a target at a number of connections.
-Measure = Callable[[int], dict[str, Any]]
+# One wrk run against a target: (connections, seconds) -> wrk's figures.
+Measure = Callable[[int, float], dict[str, Any]]
+
+# Latency runs are cut into this many short slices, interleaved across the targets, and each
+# target's figures are compared with the baseline's from the same slice: this machine drifts
+# by tens of percent within a minute, which a difference of two 10-second runs cannot cancel.
+SLICES = 5
+_LATENCY_KEYS = ("p50_ms", "p95_ms", "p99_ms", "p50_1_ms", "p95_1_ms")
 
 
 def compare(
@@ -95,57 +101,71 @@ def compare(
     repeats: int,
     upstream_pid: int | None = None,
 ) -> dict[str, Any]:
-    """Warm every target, then interleaved repetitions of: throughput at 32 connections (with the
-    CPU that `cpu_pids[target]` spent per request, and the upstream's), latency at 4 connections
-    and at 1 (one call at a time: no queueing). Medians, and each target's ratios to the first."""
+    """Per repetition: throughput at 32 connections for each target (with the CPU that
+    `cpu_pids[target]` spent per request, and the upstream's), then latency at 4 connections and
+    at 1 (one call at a time: no queueing) in SLICES interleaved slices. The first target is the
+    baseline; "added" figures are medians of same-slice differences from it."""
     for measure in targets.values():
-        measure(4)
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        measure(4, 1.0)
+    base_name, *others = targets
+    throughput: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    slices: list[dict[str, dict[str, float]]] = []
     for _ in range(repeats):
         for name, measure in targets.items():
             pid = cpu_pids.get(name)
             before = cpu_seconds(pid) if pid else 0.0
             upstream_before = cpu_seconds(upstream_pid) if upstream_pid else 0.0
-            throughput = measure(32)
-            cpu = cpu_seconds(pid) - before if pid else 0.0
-            upstream = cpu_seconds(upstream_pid) - upstream_before if upstream_pid else 0.0
-            latency = measure(4)
-            alone = measure(1)
-            run = {
-                "rps": throughput["rps"],
-                "errors": throughput["errors"] + throughput["non2xx"] + latency["non2xx"],
-                "p50_ms": latency["p50_ms"],
-                "p95_ms": latency["p95_ms"],
-                "p99_ms": latency["p99_ms"],
-                "p50_1_ms": alone["p50_ms"],
-                "p95_1_ms": alone["p95_ms"],
-                cpu_key: cpu / throughput["requests"] * 1e6,
+            run = measure(32, seconds)
+            record = {
+                "rps": run["rps"],
+                "errors": run["errors"] + run["non2xx"],
+                cpu_key: (cpu_seconds(pid) - before if pid else 0.0) / run["requests"] * 1e6,
             }
             if upstream_pid:
-                run["upstream_cpu_us"] = upstream / throughput["requests"] * 1e6
-            runs[name].append(run)
-    summary: dict[str, Any] = {
-        name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
-    }
-    base_name, *others = targets
-    base = summary[base_name]
-    summary["ratios"] = {
-        name: {
-            "throughput_x_direct": summary[name]["rps"] / base["rps"],
-            "added_p50_ms": summary[name]["p50_ms"] - base["p50_ms"],
-            "added_p95_ms": summary[name]["p95_ms"] - base["p95_ms"],
-            "added_p50_1_ms": summary[name]["p50_1_ms"] - base["p50_1_ms"],
-            "added_p95_1_ms": summary[name]["p95_1_ms"] - base["p95_1_ms"],
+                upstream = cpu_seconds(upstream_pid) - upstream_before
+                record["upstream_cpu_us"] = upstream / run["requests"] * 1e6
+            throughput[name].append(record)
+        for _ in range(SLICES):
+            figures = {}
+            for name, measure in targets.items():
+                latency, alone = measure(4, seconds / SLICES), measure(1, seconds / SLICES)
+                figures[name] = {
+                    "p50_ms": latency["p50_ms"],
+                    "p95_ms": latency["p95_ms"],
+                    "p99_ms": latency["p99_ms"],
+                    "p50_1_ms": alone["p50_ms"],
+                    "p95_1_ms": alone["p95_ms"],
+                    "errors": latency["non2xx"] + alone["non2xx"],
+                }
+            slices.append(figures)
+    summary: dict[str, Any] = {}
+    for name in targets:
+        rows = throughput[name]
+        summary[name] = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        for key in _LATENCY_KEYS:
+            summary[name][key] = statistics.median(f[name][key] for f in slices)
+        summary[name]["errors"] = sum(r["errors"] for r in rows) + sum(
+            f[name]["errors"] for f in slices
+        )
+    summary["ratios"] = {}
+    for name in others:
+        ratios: dict[str, Any] = {
+            "throughput_x_direct": summary[name]["rps"] / summary[base_name]["rps"],
             f"{cpu_key}_per_request": summary[name][cpu_key],
         }
-        for name in others
-    }
-    summary["runs"] = runs
+        for key in ("p50_ms", "p95_ms", "p50_1_ms", "p95_1_ms"):
+            added = sorted(f[name][key] - f[base_name][key] for f in slices)
+            ratios[f"added_{key}"] = statistics.median(added)
+            q1, _, q3 = statistics.quantiles(added, n=4) if len(added) > 1 else (added * 3)
+            ratios[f"added_{key}_quartiles"] = [q1, q3]
+        summary["ratios"][name] = ratios
+    summary["runs"] = {"throughput": throughput, "latency_slices": slices}
     summary["machine"] = {
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "seconds": seconds,
         "repeats": repeats,
+        "slices": SLICES,
     }
     return summary
 
@@ -172,10 +192,15 @@ def table(summary: dict[str, Any], names: Sequence[str], cpu_key: str, cpu_label
         )
     for name in names[1:]:
         ratios = summary["ratios"][name]
+
+        def added(key: str, ratios: dict[str, Any] = ratios) -> str:
+            q1, q3 = ratios[f"added_{key}_quartiles"]
+            return f"{ratios[f'added_{key}']:+.2f} ms ({q1:+.2f} to {q3:+.2f})"
+
         rows.append(
-            f"\n{name} adds at 4 conns: p50 {ratios['added_p50_ms']:+.2f} ms, "
-            f"p95 {ratios['added_p95_ms']:+.2f} ms; at 1 conn: "
-            f"p50 {ratios['added_p50_1_ms']:+.2f} ms, p95 {ratios['added_p95_1_ms']:+.2f} ms"
+            f"\n{name} adds (median of same-slice differences, quartiles in brackets): "
+            f"at 4 conns p50 {added('p50_ms')}, p95 {added('p95_ms')}; "
+            f"at 1 conn p50 {added('p50_1_ms')}, p95 {added('p95_1_ms')}"
         )
     return "\n".join(rows)
 

@@ -95,25 +95,25 @@ def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
     if check.status_code != 200 or check.json()["status"] != "succeeded":
         raise RuntimeError(f"the platform cannot execute QuantFlow: {check.text}")
 
-    def direct(connections: int) -> dict[str, Any]:
+    def direct(connections: int, seconds: float) -> dict[str, Any]:
         signed = workdir / "signed.txt"
-        signed_requests(signed, secret, hash_id, int(SIGNED_PER_SECOND * max(1, args.seconds)))
+        signed_requests(signed, secret, hash_id, int(SIGNED_PER_SECOND * max(2, seconds + 1)))
         return wrk(
             quantflow.url,
             {},
             connections,
-            args.seconds,
+            seconds,
             script=HERE / "execute" / "signed.lua",
             script_args=[str(signed)],
             env=env,
         )
 
-    def through(connections: int) -> dict[str, Any]:
+    def through(connections: int, seconds: float) -> dict[str, Any]:
         return wrk(
             f"{urls['gateway']}/api/v1/agents/execute",
             user.bearer,
             connections,
-            args.seconds,
+            seconds,
             script=HERE / "execute" / "post.lua",
             env=gateway_env,
         )

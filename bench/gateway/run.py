@@ -86,7 +86,7 @@ def run(
             assert httpx.get(url, headers=headers).status_code == 200
 
         def measure(url: str, headers: dict[str, str]) -> Measure:
-            return lambda connections: wrk(url, headers, connections, args.seconds)
+            return lambda connections, seconds: wrk(url, headers, connections, seconds)
 
         return compare(
             {name: measure(*target) for name, target in targets.items()},
