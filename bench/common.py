@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,36 @@ def pin_tree(core: int, pid: int) -> None:
     if children.exists():
         for child in children.read_text().split():
             pin_tree(core, int(child))
+
+
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and every process under it."""
+    found = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            found += tree_pids(int(child))
+    return found
+
+
+def settle(pids: Sequence[int], *, busy: float = 0.2, limit_s: float = 180.0) -> float:
+    """Wait until `pids` together use less than `busy` of a core over half a second (or
+    `limit_s` passed); the seconds waited. The Firestore emulator works off a burst of writes
+    long after the burst, and latency measured meanwhile would be the emulator's backlog."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        before = sum(_cpu_or_zero(pid) for pid in pids)
+        time.sleep(0.5)
+        if sum(_cpu_or_zero(pid) for pid in pids) - before < busy * 0.5:
+            break
+    return time.monotonic() - started
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -100,16 +131,20 @@ def compare(
     seconds: float,
     repeats: int,
     upstream_pid: int | None = None,
+    settle_pids: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Per repetition: throughput at 32 connections for each target (with the CPU that
     `cpu_pids[target]` spent per request, and the upstream's), then latency at 4 connections and
     at 1 (one call at a time: no queueing) in SLICES interleaved slices. The first target is the
-    baseline; "added" figures are medians of same-slice differences from it."""
+    baseline; "added" figures are medians of same-slice differences from it. Before the latency
+    slices, `settle_pids` (the emulators) are given time to go quiet. A slice in which a target
+    completed no request counts as errors and is left out of the medians."""
     for measure in targets.values():
         measure(4, 1.0)
     base_name, *others = targets
     throughput: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     slices: list[dict[str, dict[str, float]]] = []
+    settled: list[float] = []
     for _ in range(repeats):
         for name, measure in targets.items():
             pid = cpu_pids.get(name)
@@ -125,6 +160,7 @@ def compare(
                 upstream = cpu_seconds(upstream_pid) - upstream_before
                 record["upstream_cpu_us"] = upstream / run["requests"] * 1e6
             throughput[name].append(record)
+        settled.append(settle(settle_pids) if settle_pids else 0.0)
         for _ in range(SLICES):
             figures = {}
             for name, measure in targets.items():
@@ -135,17 +171,22 @@ def compare(
                     "p99_ms": latency["p99_ms"],
                     "p50_1_ms": alone["p50_ms"],
                     "p95_1_ms": alone["p95_ms"],
-                    "errors": latency["non2xx"] + alone["non2xx"],
+                    "errors": sum(r["errors"] + r["non2xx"] for r in (latency, alone)),
+                    "empty": not (latency["requests"] and alone["requests"]),
                 }
             slices.append(figures)
+    empty = [f for f in slices if any(v["empty"] for v in f.values())]
+    counted = [f for f in slices if f not in empty] or slices
     summary: dict[str, Any] = {}
     for name in targets:
         rows = throughput[name]
         summary[name] = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         for key in _LATENCY_KEYS:
-            summary[name][key] = statistics.median(f[name][key] for f in slices)
-        summary[name]["errors"] = sum(r["errors"] for r in rows) + sum(
-            f[name]["errors"] for f in slices
+            summary[name][key] = statistics.median(f[name][key] for f in counted)
+        summary[name]["errors"] = (
+            sum(r["errors"] for r in rows)
+            + sum(f[name]["errors"] for f in slices)
+            + sum(f[name]["empty"] for f in slices)
         )
     summary["ratios"] = {}
     for name in others:
@@ -154,7 +195,7 @@ def compare(
             f"{cpu_key}_per_request": summary[name][cpu_key],
         }
         for key in ("p50_ms", "p95_ms", "p50_1_ms", "p95_1_ms"):
-            added = sorted(f[name][key] - f[base_name][key] for f in slices)
+            added = sorted(f[name][key] - f[base_name][key] for f in counted)
             ratios[f"added_{key}"] = statistics.median(added)
             q1, _, q3 = statistics.quantiles(added, n=4) if len(added) > 1 else (added * 3)
             ratios[f"added_{key}_quartiles"] = [q1, q3]
@@ -166,6 +207,8 @@ def compare(
         "seconds": seconds,
         "repeats": repeats,
         "slices": SLICES,
+        "empty_slices": len(empty),
+        "settle_s": settled,
     }
     return summary
 
@@ -231,6 +274,7 @@ class LocalStack:
     emulators: dict[str, str]
     urls: dict[str, str]
     pids: dict[str, int]
+    emulator_pids: list[int]
 
 
 # Stand-ins for managed Google services (and Redis, Memorystore in production): they never
@@ -277,4 +321,5 @@ def local_stack(
                     ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
                 )
             pids = {name: child.pid for name, child in supervisor.children.items()}
-            yield LocalStack(workdir, key, emulator_env, urls, pids)
+            emulator_pids = [p for c in suite.children.values() for p in tree_pids(c.pid)]
+            yield LocalStack(workdir, key, emulator_env, urls, pids, emulator_pids)

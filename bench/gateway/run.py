@@ -24,13 +24,22 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from agora_devstack.processes import free_ports
-from bench.common import HERE, Measure, arguments, compare, local_stack, pinned, table, wrk
+from bench.common import (
+    HERE,
+    LocalStack,
+    Measure,
+    arguments,
+    compare,
+    local_stack,
+    pinned,
+    table,
+    wrk,
+)
 from tests.support.factories import card, signer_for
 from tests.support.firebase import AuthEmulator
 
@@ -46,20 +55,15 @@ def main() -> int:
     with local_stack(
         PROJECT, ("registry", "gateway"), {"gateway": unlimited}, emulator_core=args.emulator_core
     ) as stack:
-        results = run(args, stack.key, stack.emulators, stack.urls, stack.pids)
+        results = run(args, stack)
     results["machine"]["emulator_core"] = args.emulator_core
     print(json.dumps(results, indent=2))
     print(table(results, TARGETS, "proxy_cpu_us", "proxy CPU per request"))
     return 0
 
 
-def run(
-    args: argparse.Namespace,
-    key: Path,
-    emulators: dict[str, str],
-    urls: dict[str, str],
-    pids: dict[str, int],
-) -> dict[str, Any]:
+def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
+    key, emulators, urls, pids = stack.key, stack.emulators, stack.urls, stack.pids
     registry, gateway = urls["registry"], urls["gateway"]
     auth = AuthEmulator(emulators["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT)
     user = auth.sign_up(name="bench")
@@ -95,6 +99,7 @@ def run(
             seconds=args.seconds,
             repeats=args.repeats,
             upstream_pid=pids["registry"],
+            settle_pids=stack.emulator_pids,
         )
 
 
