@@ -117,3 +117,54 @@ async def test_fresh_reads_and_a_zero_ttl_always_load() -> None:
     await uncached.get("b")
     await uncached.get("b")
     assert source.loads == 4
+
+
+async def test_with_stale_s_an_expired_entry_is_served_while_its_reload_finishes() -> None:
+    source = Source()
+    cache = ReadThrough(source.load, ttl_s=0.2, stale_s=0.4)
+    assert await cache.get("a") == "a:v1"
+    source.value, source.delay_s = "v2", 0.15  # the source slows: the reload outlives the entry
+    await asyncio.sleep(0.12)
+    assert await cache.get("a") == "a:v1"  # past half its life: the reload starts
+    await asyncio.sleep(0.1)  # expired, the reload still under way
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await cache.get("a") == "a:v1"  # served at once, not waited for
+    assert loop.time() - started < 0.02
+    assert source.loads == 2
+    await asyncio.sleep(0.07)  # the reload is done
+    started = loop.time()
+    assert await cache.get("a") == "a:v2"
+    assert loop.time() - started < 0.02
+
+
+async def test_with_stale_s_and_no_reload_under_way_an_expired_entry_is_waited_for() -> None:
+    source = Source(delay_s=0.03)
+    cache = ReadThrough(source.load, ttl_s=0.05, stale_s=1.0)
+    await cache.get("a")
+    source.value = "v2"
+    await asyncio.sleep(0.06)  # expired without traffic: nothing was reloading
+    assert await cache.get("a") == "a:v2"
+
+
+async def test_with_stale_s_a_failing_source_still_reaches_callers() -> None:
+    source = Source(delay_s=0.01)
+    cache = ReadThrough(source.load, ttl_s=0.1, stale_s=1.0)
+    await cache.get("a")
+    source.error = RuntimeError("registry down")
+    await asyncio.sleep(0.06)
+    assert await cache.get("a") == "a:v1"  # starts a background reload, which fails
+    await asyncio.sleep(0.06)  # expired, and no reload under way any more
+    with pytest.raises(RuntimeError, match="registry down"):
+        await cache.get("a")
+
+
+async def test_without_stale_s_an_expired_entry_waits_for_the_reload_under_way() -> None:
+    source = Source()
+    cache = ReadThrough(source.load, ttl_s=0.1)
+    await cache.get("a")
+    source.value, source.delay_s = "v2", 0.15
+    await asyncio.sleep(0.06)
+    assert await cache.get("a") == "a:v1"  # the reload starts
+    await asyncio.sleep(0.06)  # expired: never served past its TTL
+    assert await cache.get("a") == "a:v2"

@@ -14,11 +14,12 @@ class AgentNotFound(NotFound):
 
 class AgentDirectory:
     """Agents with their owner fields, reused for a few seconds (a status change takes at most
-    that long to reach executions) and refreshed ahead of expiry while traffic flows."""
+    that long to reach executions, or `stale_s` more while the registry is slow to answer) and
+    refreshed ahead of expiry while traffic flows."""
 
-    def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
+    def __init__(self, services: ServiceClient, *, ttl_s: float, stale_s: float = 0.0) -> None:
         self._services = services
-        self._agents: ReadThrough[AgentView] = ReadThrough(self._load, ttl_s=ttl_s)
+        self._agents: ReadThrough[AgentView] = ReadThrough(self._load, ttl_s=ttl_s, stale_s=stale_s)
 
     async def get(self, agent_id: str, *, fresh: bool = False) -> AgentView:
         return await self._agents.get(agent_id, fresh=fresh)

@@ -55,6 +55,11 @@ class ReadThrough(Generic[V]):
     therefore never older than `ttl_s` plus one load, as without refreshing. A failed
     background reload keeps the entry until it expires; a failed foreground load raises to
     every waiter. `ttl_s == 0` keeps nothing.
+
+    `stale_s` lets a slow source stall nobody: past its TTL, an entry is still served for up to
+    `stale_s` while a reload is under way (begun ahead of expiry, or by a waiting caller). A
+    value is then never older than `ttl_s + stale_s`; with no reload under way, or past that
+    age, callers wait as before, so a failing source still reaches them.
     """
 
     def __init__(
@@ -64,9 +69,11 @@ class ReadThrough(Generic[V]):
         ttl_s: float,
         max_entries: int = 4096,
         refresh_at: float = 0.5,
+        stale_s: float = 0.0,
     ) -> None:
         self._load = load
         self._ttl_s = ttl_s
+        self._stale_s = stale_s
         self._refresh_after_s = ttl_s * refresh_at
         self._entries: ExpiringCache[tuple[float, V]] = ExpiringCache(max_entries)
         self._loading: dict[str, asyncio.Task[V]] = {}
@@ -81,6 +88,9 @@ class ReadThrough(Generic[V]):
             # Shielded: a caller that gives up (a client gone) must not cancel the others' load.
             return await asyncio.shield(self._loading.get(key) or self._start(key))
         loaded_at, value = entry
+        if now - loaded_at >= self._ttl_s:  # kept only for `stale_s`: served while reloading
+            loading = self._loading.get(key)
+            return value if loading is not None else await asyncio.shield(self._start(key))
         if now - loaded_at >= self._refresh_after_s and key not in self._loading:
             self._start(key)  # in the background; this caller goes on with the value it has
         return value
@@ -109,5 +119,5 @@ class ReadThrough(Generic[V]):
         loaded_at, generation = time.time(), self._generation
         value = await self._load(key)
         if self._ttl_s > 0 and generation == self._generation:
-            self._entries.put(key, (loaded_at, value), loaded_at + self._ttl_s)
+            self._entries.put(key, (loaded_at, value), loaded_at + self._ttl_s + self._stale_s)
         return value

@@ -45,8 +45,11 @@ def create_app(settings: ExecutorSettings | None = None) -> HotRoutes:
             repository = ExecutorRepository(
                 resources.firestore, timeout_s=settings.dependency_timeout_s
             )
-            directory = AgentDirectory(resources.services, ttl_s=settings.agent_cache_ttl_s)
-            secrets = Secrets(resources.services, ttl_s=settings.agent_cache_ttl_s)
+            # A reload stuck behind a slow registry, auth or Firestore must not stall every
+            # execution: the previous value serves for one more TTL while it finishes.
+            ttl = settings.agent_cache_ttl_s
+            directory = AgentDirectory(resources.services, ttl_s=ttl, stale_s=ttl)
+            secrets = Secrets(resources.services, ttl_s=ttl, stale_s=ttl)
             caller = AgentCaller(
                 transport,
                 guard,

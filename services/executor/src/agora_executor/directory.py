@@ -24,10 +24,10 @@ class MissingProviderKey(NotFound):
 class Secrets:
     """Agents' call-signing secrets and users' provider keys, both kept encrypted by auth."""
 
-    def __init__(self, services: ServiceClient, *, ttl_s: float) -> None:
+    def __init__(self, services: ServiceClient, *, ttl_s: float, stale_s: float = 0.0) -> None:
         self._services = services
         self._agent_secrets: ReadThrough[AgentSecret] = ReadThrough(
-            self._load_agent_secret, ttl_s=max(ttl_s, 60)
+            self._load_agent_secret, ttl_s=max(ttl_s, 60), stale_s=stale_s
         )
 
     async def agent_secrets(self, agent_id: str, *, fresh: bool = False) -> AgentSecret:

@@ -106,7 +106,9 @@ class ExecutionService:
         self._payloads = PayloadChecker()
         # Where each agent is deployed, read from Firestore; refreshed ahead while calls flow.
         self._deployments: ReadThrough[dict[str, Any] | None] = ReadThrough(
-            repository.get_deployment, ttl_s=settings.agent_cache_ttl_s
+            repository.get_deployment,
+            ttl_s=settings.agent_cache_ttl_s,
+            stale_s=settings.agent_cache_ttl_s,
         )
 
     async def visible_agent(self, user: UserIdentity, agent_id: str) -> AgentView:
