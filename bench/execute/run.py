@@ -124,6 +124,7 @@ def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
         "executor_cpu_us",
         seconds=args.seconds,
         repeats=args.repeats,
+        settle_pids=stack.emulator_pids,
     )
 
 
