@@ -26,12 +26,9 @@ Arg = str | bytes | int | float
 
 
 def pack(args: tuple[Arg, ...]) -> bytes:
-    """A command in RESP: an array of bulk strings."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
+    """A command in RESP (an array of bulk strings), packed by hiredis as redis-py packs it."""
+    packed: bytes = hiredis.pack_command(args)  # type: ignore[arg-type]  # stub wants a 1-tuple
+    return packed
 
 
 class _Connection(asyncio.Protocol):
