@@ -84,16 +84,17 @@ class ReadThrough(Generic[V]):
             return await asyncio.shield(self._start(key))
         now = time.time()
         entry = self._entries.get(key, now)
-        if entry is None:
-            # Shielded: a caller that gives up (a client gone) must not cancel the others' load.
-            return await asyncio.shield(self._loading.get(key) or self._start(key))
-        loaded_at, value = entry
-        if now - loaded_at >= self._ttl_s:  # kept only for `stale_s`: served while reloading
-            loading = self._loading.get(key)
-            return value if loading is not None else await asyncio.shield(self._start(key))
-        if now - loaded_at >= self._refresh_after_s and key not in self._loading:
-            self._start(key)  # in the background; this caller goes on with the value it has
-        return value
+        if entry is not None:
+            loaded_at, value = entry
+            age = now - loaded_at
+            if age < self._ttl_s:
+                if age >= self._refresh_after_s and key not in self._loading:
+                    self._start(key)  # in the background; this caller goes on with its value
+                return value
+            if key in self._loading:  # expired, kept for `stale_s`: served while reloading
+                return value
+        # Shielded: a caller that gives up (a client gone) must not cancel the others' load.
+        return await asyncio.shield(self._loading.get(key) or self._start(key))
 
     def discard(self, key: str) -> None:
         self._generation += 1
