@@ -39,11 +39,8 @@ def pin_pid(core: int, pid: int) -> None:
 
 def pin_tree(core: int, pid: int) -> None:
     """`pid`, its threads and every process it started (an emulator's CLI and its server)."""
-    pin_pid(core, pid)
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        for child in children.read_text().split():
-            pin_tree(core, int(child))
+    for each in tree_pids(pid):
+        pin_pid(core, each)
 
 
 def tree_pids(pid: int) -> list[int]:
@@ -175,8 +172,8 @@ def compare(
                     "empty": not (latency["requests"] and alone["requests"]),
                 }
             slices.append(figures)
-    empty = [f for f in slices if any(v["empty"] for v in f.values())]
-    counted = [f for f in slices if f not in empty] or slices
+    full = [f for f in slices if not any(v["empty"] for v in f.values())]
+    counted = full or slices
     summary: dict[str, Any] = {}
     for name in targets:
         rows = throughput[name]
@@ -207,7 +204,7 @@ def compare(
         "seconds": seconds,
         "repeats": repeats,
         "slices": SLICES,
-        "empty_slices": len(empty),
+        "empty_slices": len(slices) - len(full),
         "settle_s": settled,
     }
     return summary

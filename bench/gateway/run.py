@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from agora_devstack.processes import free_ports
+from agora_devstack.processes import Supervisor, free_ports, http_ready
 from bench.common import (
     HERE,
     LocalStack,
@@ -80,7 +78,8 @@ def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
             headers={"Authorization": f"Bearer {token}"},
         ).raise_for_status()
     service_token = f"Bearer {signer_for(key, 'gateway', PROJECT).sign(registry)}"
-    with bare_proxy(registry, emulators["REDIS_URL"], service_token) as (bare, bare_pid):
+    floor = bare_proxy(stack.workdir, registry, emulators["REDIS_URL"], service_token)
+    with floor as (bare, bare_pid):
         targets = {
             "direct": (f"{registry}/{agent_id}", {"Authorization": service_token}),
             "gateway": (f"{gateway}/api/v1/agents/{agent_id}", user.bearer),
@@ -104,26 +103,21 @@ def run(args: argparse.Namespace, stack: LocalStack) -> dict[str, Any]:
 
 
 @contextmanager
-def bare_proxy(upstream: str, redis_url: str, token: str) -> Iterator[tuple[str, int]]:
+def bare_proxy(
+    workdir: Path, upstream: str, redis_url: str, token: str
+) -> Iterator[tuple[str, int]]:
     """bench/gateway/bare_proxy.py on a free port, pinned to the servers' core."""
     port = free_ports(1)[0]
-    argv = [sys.executable, str(HERE / "gateway" / "bare_proxy.py"), str(port), upstream, redis_url]
-    env = {**os.environ, "BARE_PROXY_AUTH": token}
-    process = subprocess.Popen(pinned(1, argv), env=env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/api/v1/agents/-", timeout=1.0)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None:
-                    raise RuntimeError("bench: the bare proxy exited") from None
-                time.sleep(0.1)
-        yield url, process.pid
-    finally:
-        process.kill()
-        process.wait()
+    argv = [sys.executable, str(HERE / "gateway" / "bare_proxy.py"), str(port), upstream, redis_url]
+    with Supervisor(workdir / "bare") as supervisor:
+        child = supervisor.start(
+            "bare-proxy",
+            pinned(1, argv),
+            env={"BARE_PROXY_AUTH": token},
+            ready=http_ready(f"{url}/api/v1/agents/-"),
+        )
+        yield url, child.pid
 
 
 if __name__ == "__main__":
