@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agora_common.cache import ReadThrough
 from agora_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agora_common.models import (
     CARD_FIELDS,
@@ -70,6 +71,16 @@ class RegistryService:
         self._cache = cache
         self._settings = settings
         self._submissions = submissions
+        # Public reads only (see RegistrySettings.read_cache_ttl_s); None when turned off.
+        self._reads: ReadThrough[AgentRecord | None] | None = (
+            ReadThrough(
+                repository.get,
+                ttl_s=settings.read_cache_ttl_s,
+                max_entries=settings.read_cache_entries,
+            )
+            if settings.read_cache_ttl_s > 0
+            else None
+        )
 
     async def register(
         self, user: UserIdentity, card: AgentCard, idempotency_key: str | None
@@ -98,6 +109,7 @@ class RegistryService:
         record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
         try:
             await self._repo.create(record, _queue_entry(record, now), key, replace_key=replace_key)
+            self._forget(record.id)
             self._submitted(record)
         except AlreadyStored:
             # A concurrent request with the same key won the race: answer as its replay.
@@ -123,7 +135,7 @@ class RegistryService:
         return full_view(record) if record is not None else None
 
     async def get(self, user: UserIdentity, agent_id: str) -> AgentView:
-        return agent_view(user, await self._visible(user, agent_id))
+        return agent_view(user, await self._visible(user, agent_id, cached=True))
 
     async def get_for_service(self, agent_id: str) -> AgentView:
         """Any agent with its owner fields, for the platform's own services."""
@@ -134,7 +146,7 @@ class RegistryService:
 
     async def manifest(self, user: UserIdentity, agent_id: str) -> Manifest:
         """The card as registered, its strong ETag, and whether shared caches may keep it."""
-        record = await self._visible(user, agent_id)
+        record = await self._visible(user, agent_id, cached=True)
         return Manifest(
             body=record.card_json.encode(),
             etag=f'"{record.digest}"',
@@ -183,6 +195,7 @@ class RegistryService:
                 "Only the owner or an admin can delete this agent", code="NOT_AGENT_OWNER"
             )
         await self._repo.delete(record)
+        self._forget(agent_id)
         await self._cache.invalidate()
 
     async def change_status(self, service: str, agent_id: str, change: StatusChange) -> AgentView:
@@ -217,6 +230,8 @@ class RegistryService:
             raise Conflict(
                 "The agent changed while this request ran; retry", code="AGENT_CHANGED"
             ) from None
+        finally:
+            self._forget(before.id)  # changed here, or (StaleWrite) elsewhere
         await self._cache.invalidate()
         if enqueue is not None:
             self._submitted(after)
@@ -226,15 +241,27 @@ class RegistryService:
         if self._submissions is not None:
             self._submissions.submitted(record.id, record.digest)
 
-    async def _get(self, agent_id: str) -> AgentRecord:
-        record = await self._repo.get(agent_id) if valid_agent_id(agent_id) else None
+    def _forget(self, agent_id: str) -> None:
+        if self._reads is not None:
+            self._reads.discard(agent_id)
+
+    async def _get(self, agent_id: str, *, cached: bool = False) -> AgentRecord:
+        """From Firestore; `cached` (public reads only) allows the short read cache."""
+        if not valid_agent_id(agent_id):
+            raise AgentNotFound()
+        if cached and self._reads is not None:
+            record = await self._reads.get(agent_id)
+        else:
+            record = await self._repo.get(agent_id)
         if record is None:
             raise AgentNotFound()
         return record
 
-    async def _visible(self, user: UserIdentity, agent_id: str) -> AgentRecord:
+    async def _visible(
+        self, user: UserIdentity, agent_id: str, *, cached: bool = False
+    ) -> AgentRecord:
         """The agent if this user may see it; 404 otherwise, so existence is not revealed."""
-        record = await self._get(agent_id)
+        record = await self._get(agent_id, cached=cached)
         if not may_see(user, record):
             raise AgentNotFound()
         return record

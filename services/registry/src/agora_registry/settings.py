@@ -31,3 +31,10 @@ class RegistrySettings(ServiceSettings):
     manifest_max_age_s: int = Field(default=60, ge=0, le=3600)
     # How long an Idempotency-Key of POST /register is remembered.
     idempotency_ttl_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
+    # Public reads of one agent (GET, manifest) are served from a per-instance cache this
+    # long: a hot agent costs one Firestore read per interval, not one per request. This
+    # instance's own writes drop the entry at once; another instance's are seen within it.
+    # 0 turns the cache off. Writes and the services' internal reads always read Firestore.
+    read_cache_ttl_s: float = Field(default=1.0, ge=0, le=30)
+    # Agents kept at most: cards may be up to `max_body_bytes`, so this bounds the memory.
+    read_cache_entries: int = Field(default=256, ge=1, le=10_000)
