@@ -76,6 +76,11 @@ class _Connection(asyncio.Protocol):
         self.connection_lost(None)
 
 
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError("Redis did not answer in time"))
+
+
 def _error(message: str) -> ResponseError:
     if message.startswith("NOSCRIPT"):
         return NoScriptError(message)
@@ -124,11 +129,19 @@ class RedisPipe:
 
     async def call(self, *args: Arg) -> Any:
         """One command's reply; Redis errors as redis-py's exceptions."""
-        async with asyncio.timeout(self.timeout_s):
-            connection = self._connection
-            if connection is None or connection.lost:
+        connection = self._connection
+        if connection is None or connection.lost:
+            async with asyncio.timeout(self.timeout_s):
                 connection = await self._connect()
-            return await connection.send(pack(args))
+                return await connection.send(pack(args))
+        # On the open connection (every request but the first), a timer on the reply's future
+        # instead of `asyncio.timeout`: half the CPU. A reply that comes after it is dropped.
+        waiter = connection.send(pack(args))
+        timer = waiter.get_loop().call_later(self.timeout_s, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
 
     async def aclose(self) -> None:
         if self._connecting is not None:
