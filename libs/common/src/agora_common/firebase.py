@@ -8,7 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -42,14 +42,20 @@ class VerifiedToken:
     claims: dict[str, Any]
     expires_at: float
     auth_time: float
+    # Built on first use and kept with the token, which is cached and read on every request.
+    _identity: UserIdentity | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def admin(self) -> bool:
         return self.claims.get("admin") is True
 
     def identity(self) -> UserIdentity:
-        kind = CallerKind.AGENT if self.claims.get("role") == "agent" else CallerKind.USER
-        return UserIdentity(kind=kind, uid=self.uid, email=self.email, admin=self.admin)
+        identity = self._identity
+        if identity is None:
+            kind = CallerKind.AGENT if self.claims.get("role") == "agent" else CallerKind.USER
+            identity = UserIdentity(kind=kind, uid=self.uid, email=self.email, admin=self.admin)
+            object.__setattr__(self, "_identity", identity)  # frozen: set once, never changed
+        return identity
 
 
 def _invalid(message: str, code: str = "INVALID_TOKEN") -> Unauthenticated:
