@@ -106,6 +106,19 @@ async def test_a_load_begun_before_a_discard_keeps_nothing() -> None:
     assert await cache.get("a") == "a:v2"
 
 
+async def test_a_get_after_a_discard_never_joins_a_load_begun_before() -> None:
+    source = Source(delay_s=0.05)
+    cache = ReadThrough(source.load, ttl_s=10)
+    early = asyncio.ensure_future(cache.get("a"))
+    await asyncio.sleep(0.01)  # the old value is being read
+    source.value = "v2"
+    cache.discard("a")  # a write on this instance
+    assert await cache.get("a") == "a:v2"  # while the early load is still under way
+    assert await early == "a:v1"
+    assert source.loads == 2
+    assert await cache.get("a") == "a:v2"  # and the early load did not overwrite it
+
+
 async def test_fresh_reads_and_a_zero_ttl_always_load() -> None:
     source = Source()
     cache = ReadThrough(source.load, ttl_s=10)

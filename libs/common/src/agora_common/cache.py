@@ -97,12 +97,15 @@ class ReadThrough(Generic[V]):
         return await asyncio.shield(self._loading.get(key) or self._start(key))
 
     def discard(self, key: str) -> None:
+        """Forget `key`: the next get loads it afresh, never joining a load begun before."""
         self._generation += 1
         self._entries.discard(key)
+        self._loading.pop(key, None)
 
     def clear(self) -> None:
         self._generation += 1
         self._entries.clear()
+        self._loading.clear()
 
     def _start(self, key: str) -> asyncio.Task[V]:
         task = asyncio.get_running_loop().create_task(self._load_and_keep(key))
