@@ -118,6 +118,8 @@ def test_a_remembered_answer_is_the_answer(method: str, path: str) -> None:
     first = router.match(method, path)
     again = router.match(method, path)
     assert first == again == router._match(method, path)
+    # Only short paths are kept.
+    assert router._remembered.cache_info().currsize == (1 if len(path) <= 256 else 0)
 
 
 def test_answers_are_remembered_per_method_and_path() -> None:

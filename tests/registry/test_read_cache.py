@@ -86,12 +86,14 @@ async def test_another_instance_s_write_is_seen_within_the_ttl(
     registry: Registry, other: Registry
 ) -> None:
     agent_id, owner = await _active_agent(registry)
+    cached_at = time.monotonic()
     before = await _description(registry, agent_id)  # now cached here
     changed = await other.call("PATCH", f"/{agent_id}", owner, json={"description": "Changed"})
     assert changed.status_code == 200, changed.text
     written = time.monotonic()
-    # Within the TTL this instance may still answer from its cache; the write must not be lost.
-    assert await _description(registry, agent_id) == before
+    seen = await _description(registry, agent_id)
+    if time.monotonic() - cached_at < TTL_S / 2:  # well within the TTL (unless CI was slow)
+        assert seen == before  # answered from this instance's cache
     while await _description(registry, agent_id) != "Changed":
         assert time.monotonic() - written < TTL_S + 1.0, "the change never showed"
         await asyncio.sleep(0.1)

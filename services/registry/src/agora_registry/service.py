@@ -194,8 +194,10 @@ class RegistryService:
             raise Forbidden(
                 "Only the owner or an admin can delete this agent", code="NOT_AGENT_OWNER"
             )
-        await self._repo.delete(record)
-        self._forget(agent_id)
+        try:
+            await self._repo.delete(record)
+        finally:
+            self._forget(agent_id)  # also when the outcome is unknown (a timeout)
         await self._cache.invalidate()
 
     async def change_status(self, service: str, agent_id: str, change: StatusChange) -> AgentView:
