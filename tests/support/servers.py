@@ -13,11 +13,24 @@ from starlette.types import ASGIApp
 
 from agora_common.serve import UVICORN_OPTIONS
 
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port the OS reports free, and never one this process handed out before.
+
+    The OS may report the same free port to two calls in a row (a test picks a port for a
+    registry it starts later, then a gateway picks its own); remembering them prevents that.
+    """
+    with _handed_out_lock:
+        while True:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
 
 
 @contextmanager
