@@ -71,15 +71,11 @@ class RegistryService:
         self._cache = cache
         self._settings = settings
         self._submissions = submissions
-        # Public reads only (see RegistrySettings.read_cache_ttl_s); None when turned off.
-        self._reads: ReadThrough[AgentRecord | None] | None = (
-            ReadThrough(
-                repository.get,
-                ttl_s=settings.read_cache_ttl_s,
-                max_entries=settings.read_cache_entries,
-            )
-            if settings.read_cache_ttl_s > 0
-            else None
+        # Public reads only (see RegistrySettings.read_cache_ttl_s; a TTL of 0 keeps nothing).
+        self._reads: ReadThrough[AgentRecord | None] = ReadThrough(
+            repository.get,
+            ttl_s=settings.read_cache_ttl_s,
+            max_entries=settings.read_cache_entries,
         )
 
     async def register(
@@ -109,7 +105,7 @@ class RegistryService:
         record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
         try:
             await self._repo.create(record, _queue_entry(record, now), key, replace_key=replace_key)
-            self._forget(record.id)
+            self._reads.discard(record.id)
             self._submitted(record)
         except AlreadyStored:
             # A concurrent request with the same key won the race: answer as its replay.
@@ -197,7 +193,7 @@ class RegistryService:
         try:
             await self._repo.delete(record)
         finally:
-            self._forget(agent_id)  # also when the outcome is unknown (a timeout)
+            self._reads.discard(agent_id)  # also when the outcome is unknown (a timeout)
         await self._cache.invalidate()
 
     async def change_status(self, service: str, agent_id: str, change: StatusChange) -> AgentView:
@@ -233,7 +229,7 @@ class RegistryService:
                 "The agent changed while this request ran; retry", code="AGENT_CHANGED"
             ) from None
         finally:
-            self._forget(before.id)  # changed here, or (StaleWrite) elsewhere
+            self._reads.discard(before.id)  # changed here, or (StaleWrite) elsewhere
         await self._cache.invalidate()
         if enqueue is not None:
             self._submitted(after)
@@ -243,18 +239,11 @@ class RegistryService:
         if self._submissions is not None:
             self._submissions.submitted(record.id, record.digest)
 
-    def _forget(self, agent_id: str) -> None:
-        if self._reads is not None:
-            self._reads.discard(agent_id)
-
     async def _get(self, agent_id: str, *, cached: bool = False) -> AgentRecord:
         """From Firestore; `cached` (public reads only) allows the short read cache."""
         if not valid_agent_id(agent_id):
             raise AgentNotFound()
-        if cached and self._reads is not None:
-            record = await self._reads.get(agent_id)
-        else:
-            record = await self._repo.get(agent_id)
+        record = await (self._reads.get(agent_id) if cached else self._repo.get(agent_id))
         if record is None:
             raise AgentNotFound()
         return record
