@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,15 +92,35 @@ def project() -> str:
     return f"demo-agora-registry-{secrets.token_hex(4)}"
 
 
+@contextmanager
+def serve_registry(
+    dev_key: tuple[Path, Path], project: str, emulator_env: dict[str, str], **overrides: Any
+) -> Iterator[tuple[str, RegistrySettings]]:
+    """A registry on a free port, with settings `overrides`: its URL and settings."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = registry_settings(dev_key, url, project, emulator_env, **overrides)
+    with serving(create_app(settings), port):
+        yield url, settings
+
+
+@contextmanager
+def another_registry(
+    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str], **overrides: Any
+) -> Iterator[Registry]:
+    """A second instance on `registry`'s project, as Cloud Run runs several, called the same way."""
+    with serve_registry(dev_key, registry.project, emulator_env, **overrides) as (url, _):
+        yield Registry(
+            url, registry.project, registry.key_file, registry.http, registry.db, registry.repo
+        )
+
+
 @pytest.fixture(scope="module")
 def served(
     dev_key: tuple[Path, Path], project: str, emulator_env: dict[str, str]
 ) -> Iterator[tuple[str, RegistrySettings]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = registry_settings(dev_key, url, project, emulator_env)
-    with serving(create_app(settings), port):
-        yield url, settings
+    with serve_registry(dev_key, project, emulator_env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

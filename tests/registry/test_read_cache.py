@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agora_common.models import UserIdentity
-from agora_registry.app import create_app
 from agora_registry.settings import RegistrySettings
-from tests.registry.conftest import Registry, registry_settings, user
-from tests.support.servers import free_port, serving
+from tests.registry.conftest import Registry, another_registry, serve_registry, user
 
 pytestmark = pytest.mark.integration
 
@@ -30,41 +28,16 @@ def served(
     dev_key: tuple[Path, Path], project: str, emulator_env: dict[str, str]
 ) -> Iterator[tuple[str, RegistrySettings]]:
     """This module's registry: the shared fixture's, with a known read-cache TTL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = registry_settings(dev_key, url, project, emulator_env, read_cache_ttl_s=TTL_S)
-    with serving(create_app(settings), port):
-        yield url, settings
+    with serve_registry(dev_key, project, emulator_env, read_cache_ttl_s=TTL_S) as served:
+        yield served
 
 
-def _instance(
-    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str], ttl_s: float
+@pytest.fixture
+def other(
+    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
 ) -> Iterator[Registry]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = registry_settings(
-        dev_key, url, registry.project, emulator_env, read_cache_ttl_s=ttl_s
-    )
-    with serving(create_app(settings), port):
-        yield Registry(
-            url, registry.project, registry.key_file, registry.http, registry.db, registry.repo
-        )
-
-
-@pytest.fixture
-async def other(
-    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
-) -> AsyncIterator[Registry]:
     """A second instance on the same project (its cache on, as deployed)."""
-    for instance in _instance(registry, dev_key, emulator_env, 1.0):
-        yield instance
-
-
-@pytest.fixture
-async def uncached(
-    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
-) -> AsyncIterator[Registry]:
-    for instance in _instance(registry, dev_key, emulator_env, 0.0):
+    with another_registry(registry, dev_key, emulator_env, read_cache_ttl_s=1.0) as instance:
         yield instance
 
 
@@ -142,8 +115,11 @@ async def test_services_read_firestore_not_the_cache(registry: Registry, other: 
     assert response.json()["card"]["description"] == "Fresh"
 
 
-async def test_a_ttl_of_zero_turns_the_cache_off(registry: Registry, uncached: Registry) -> None:
+async def test_a_ttl_of_zero_turns_the_cache_off(
+    registry: Registry, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
+) -> None:
     agent_id, owner = await _active_agent(registry)
-    assert await _description(uncached, agent_id) == (await _description(registry, agent_id))
-    await registry.call("PATCH", f"/{agent_id}", owner, json={"description": "Now"})
-    assert await _description(uncached, agent_id) == "Now"
+    with another_registry(registry, dev_key, emulator_env, read_cache_ttl_s=0.0) as uncached:
+        assert await _description(uncached, agent_id) == (await _description(registry, agent_id))
+        await registry.call("PATCH", f"/{agent_id}", owner, json={"description": "Now"})
+        assert await _description(uncached, agent_id) == "Now"

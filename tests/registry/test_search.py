@@ -13,11 +13,10 @@ import redis.asyncio as aioredis
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from agora_common.models import UserIdentity
-from agora_registry.app import create_app
 from agora_registry.search_cache import KEY_PREFIX
-from tests.registry.conftest import Registry, card, registry_settings, user
+from tests.registry.conftest import Registry, another_registry, card, user
 from tests.support.calls import ANONYMOUS
-from tests.support.servers import free_port, serving
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -207,19 +206,15 @@ async def test_searches_are_cached_and_every_write_invalidates_them(
 
 
 async def test_without_redis_search_still_answers_from_firestore(
-    dev_key: tuple[Path, Path], project: str, emulator_env: dict[str, str], registry: Registry
+    dev_key: tuple[Path, Path], emulator_env: dict[str, str], registry: Registry
 ) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    settings = registry_settings(dev_key, url, project, emulator_env, redis_url=dead_redis)
     tag = _unique("noredis-")
-    with serving(create_app(settings), port):
-        cut_off = Registry(url, project, dev_key[0], registry.http, registry.db, registry.repo)
+    with another_registry(registry, dev_key, emulator_env, redis_url=dead_redis) as cut_off:
         agent_id = await _active(cut_off, user(), "NoCache", tags=[tag])
         for _ in range(2):
             assert _ids(await _search(cut_off, tag=tag)) == [agent_id]
-        ready = await registry.http.get(f"{url}/readyz")
+        ready = await registry.http.get(f"{cut_off.url}/readyz")
         assert ready.status_code == 503  # readiness does report the dead Redis
 
 
