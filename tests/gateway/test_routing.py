@@ -101,31 +101,3 @@ def test_agents_reach_only_what_an_agent_needs(method: str, path: str, agents: b
     found = ROUTER.match(method, path)
     assert isinstance(found, Match)
     assert found.route.agents is agents
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/agents/ab12"),
-        ("PUT", "/agents/ab12"),
-        ("GET", "/agents/%2e%2e/internal"),
-        ("GET", "/nowhere"),
-        ("GET", "/tools/" + "a/" * 200 + "catalog"),  # longer than what is remembered
-    ],
-)
-def test_a_remembered_answer_is_the_answer(method: str, path: str) -> None:
-    router = Router()
-    first = router.match(method, path)
-    again = router.match(method, path)
-    assert first == again == router._match(method, path)
-    # Only short paths are kept.
-    assert router._remembered.cache_info().currsize == (1 if len(path) <= 256 else 0)
-
-
-def test_answers_are_remembered_per_method_and_path() -> None:
-    router = Router()
-    router.match("GET", "/agents/ab12")
-    router.match("GET", "/agents/ab12")
-    router.match("PATCH", "/agents/ab12")
-    info = router._remembered.cache_info()
-    assert (info.hits, info.misses) == (1, 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -77,9 +76,6 @@ class Router:
 
     def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
         self._compiled = [(route, route.compile()) for route in routes]
-        # The table never changes and public paths repeat (a popular agent's), so answers are
-        # remembered: a hit costs a dict lookup instead of a regex per route.
-        self._remembered = functools.lru_cache(maxsize=_REMEMBERED)(self._match)
 
     def _compiled_routes(self) -> list[Route]:
         return [route for route, _ in self._compiled]
@@ -90,11 +86,6 @@ class Router:
         `path` is the raw (still percent-encoded) path under /api/v1 and is forwarded as is, so
         anything that a service could decode into another route is refused here.
         """
-        if len(path) > _REMEMBERED_PATH:  # long paths are rare: not worth their memory
-            return self._match(method, path)
-        return self._remembered(method, path)
-
-    def _match(self, method: str, path: str) -> Match | frozenset[str] | None:
         if not _is_plain(path):
             return None
         allowed: set[str] = set()
@@ -110,9 +101,6 @@ class Router:
             allowed |= route.methods
         return frozenset(allowed) if allowed else None
 
-
-_REMEMBERED = 2048  # (method, path) answers kept
-_REMEMBERED_PATH = 256  # characters; paths up to this are remembered
 
 # Service-to-service routes and health probes are never reachable through the public API.
 INTERNAL_PREFIXES: Final = ("/internal", "/healthz", "/readyz")
