@@ -386,6 +386,30 @@ async def test_a_wrong_agent_claim_is_403_and_recorded(
     assert any(e.get("claimed") == claim and e.get("caller_uid") == agent.uid for e in events)
 
 
+async def test_a_users_agent_claim_is_403_and_recorded(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any], db: firestore.AsyncClient
+) -> None:
+    """A user naming an agent in `X-Agent-Auth` is refused, not passed over in silence."""
+    claim = f"agent_{quantflow['hash_id']}"
+    refused = execute(
+        stack, user, quantflow["id"], "black_scholes", OPTION, headers={"X-Agent-Auth": claim}
+    )
+    assert refused.status_code == 403, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "AGENT_AUTH_FAILED"
+    assert error["trace_id"]
+    query = db.collection("security_events").where(
+        filter=firestore.FieldFilter("caller_uid", "==", user.uid)
+    )
+    events = [doc.to_dict() or {} async for doc in query.stream()]
+    assert [(e.get("kind"), e.get("caller_kind"), e.get("claimed")) for e in events] == [
+        ("agent_auth_failed", "user", claim)
+    ]
+    assert events[0]["path"] == "/execute"
+    plain = execute(stack, user, quantflow["id"], "black_scholes", OPTION)
+    assert plain.status_code == 200, plain.text
+
+
 def test_deploys_are_for_vetting_and_admins_only(
     stack: Stack, owner: EmulatorUser, user: EmulatorUser, quantflow: dict[str, Any]
 ) -> None:

@@ -254,6 +254,49 @@ def test_a_failed_deploy_leaves_it_vetted_and_a_retry_succeeds(
     assert retried.json()["status"] == "active"
 
 
+def test_a_deployed_revision_missing_a_declared_tool_is_not_activated(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    """An image-only card is not probed before approval; the deployed revision is, after."""
+    owner, admin = people["owner"], people["admin"]
+    body = registration_card(local_agent("genesis"), "genesis")
+    body["name"] = unique_name("Genesis")
+    ghost = {**body["tools"][0], "name": "translate", "description": "Not in the image"}
+    body["tools"].append(ghost)
+    registered = call(stack, "POST", "/agents/register", owner, json=body)
+    assert registered.status_code == 201, registered.text
+    agent_id = registered.json()["id"]
+    receipt = eventually(lambda: latest_scan(stack, admin, agent_id), seconds=180)
+    assert receipt, "no scan ran by itself"
+    assert receipt["verdict"] == "clean", receipt  # what the probe finding below is for
+
+    refused = call(stack, "POST", f"/vetting/{agent_id}/approve", admin, json={"notes": "ok"})
+
+    assert refused.status_code == 502, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "DEPLOY_PROBE_FAILED"
+    assert [d.get("missing") for d in error["details"]] == [["translate"]]
+    assert call(stack, "GET", f"/agents/{agent_id}", owner).json()["status"] == "vetted"
+    decision = call(stack, "GET", f"/vetting/{agent_id}/decision", admin).json()
+    assert decision["status"] == "vetted"
+    assert decision["deploy"]["error"] == "DEPLOY_PROBE_FAILED"
+    (finding,) = decision["deploy"]["findings"]
+    assert (finding["check"], finding["missing"]) == ("deploy_probe", ["translate"])
+    assert finding["severity"] == "high"
+    # Nothing runs and nothing was recorded: no call can reach the revision.
+    answer = execute(stack, people["user"], agent_id, "text_statistics", TEXT)
+    assert answer.status_code in (404, 409), answer.text
+    direct = httpx.post(
+        f"{stack.executor}/deploy",
+        json={"agent_id": agent_id},
+        headers=stack.as_service("vetting", stack.executor),
+        timeout=60,
+    )
+    assert direct.status_code == 502, direct.text
+    assert direct.json()["error"]["code"] == "DEPLOY_PROBE_FAILED"
+    assert call(stack, "GET", f"/agents/{agent_id}", owner).json()["status"] == "vetted"
+
+
 def test_suspend_and_reinstate(
     stack: Stack, people: dict[str, EmulatorUser], sources: Path
 ) -> None:

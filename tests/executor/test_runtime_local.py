@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -60,6 +62,27 @@ print("boom: cannot load the model")
 sys.exit(3)
 """
 
+# An agent on the SDK with no host setting of its own, as the repository's agents are.
+SDK_AGENT = """
+from pydantic import BaseModel
+
+from agora_agent_sdk import Agent
+
+agent = Agent(name="Bound", description="Where does it listen?", version="1.0.0")
+
+
+class Nothing(BaseModel):
+    pass
+
+
+@agent.tool(description="Does nothing")
+def noop(payload: Nothing) -> dict:
+    return {}
+
+
+agent.serve()
+"""
+
 PARENT_SCRIPT = """
 import asyncio, sys
 from pathlib import Path
@@ -97,6 +120,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = base / "agents"
     write_agent(root, "echoagent", ECHO_AGENT)
     write_agent(root, "crashagent", CRASH_AGENT)
+    write_agent(root, "sdkagent", SDK_AGENT)
     write_agent(base / "outside", "sneaky", ECHO_AGENT)
     (root / "escape").symlink_to(base / "outside" / "sneaky")
     (root / "README.md").write_text("not an agent")
@@ -180,6 +204,49 @@ async def test_deploy_serves_health_with_the_given_env(
     (log,) = (workspace / "logs").glob("agent-hashecho1-*.log")
     assert log.stat().st_mode & 0o077 == 0
     assert "echoagent listening on" in log.read_text()
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket the process listens on, read from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = set()
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != "0A" or inode not in inodes:  # 0A: LISTEN
+                continue
+            raw, port = local.split(":")
+            # The kernel prints each 32-bit word in host order.
+            words = bytes.fromhex(raw)
+            packed = b"".join(words[i : i + 4][::-1] for i in range(0, size, 4))
+            found.add((str(ipaddress.ip_address(packed)), int(port, 16)))
+    return found
+
+
+async def test_agents_listen_on_loopback_only(runtime: LocalRuntime) -> None:
+    # An agent's own env asking for every interface is overruled too.
+    env = {"AGORA_AGENT_HOST": "0.0.0.0", "AGORA_AGENT_HASH_ID": "HashBound1"}  # noqa: S104
+    spec = make_spec("HashBound1", source="agents/sdkagent", env=env)
+
+    deployment = await runtime.deploy(spec)
+
+    pid = runtime.pid_of("HashBound1")
+    assert pid is not None
+    port = int(deployment.url.rsplit(":", 1)[1])
+    assert listening_addresses(pid) == {("127.0.0.1", port)}
+
+
+def test_a_local_runtime_refuses_to_listen_beyond_loopback(workspace: Path) -> None:
+    for host in ("0.0.0.0", "192.0.2.2", "localhost"):  # noqa: S104 - refused, never bound
+        with pytest.raises(ValueError, match="loopback"):
+            make_config(workspace, host=host)
+    assert make_config(workspace, host="127.0.0.2").host == "127.0.0.2"
 
 
 async def test_an_absolute_source_under_the_root_is_accepted(

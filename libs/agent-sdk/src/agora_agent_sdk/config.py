@@ -32,7 +32,8 @@ class AgentConfig:
     """Where to listen, who the agent is to the platform, and where the public reaches it."""
 
     port: int = DEFAULT_PORT
-    # A container listens on every interface; set AGORA_AGENT_HOST=127.0.0.1 on a shared machine.
+    # A container (Cloud Run) must listen on every interface. Outside one, bind loopback: the
+    # platform's local runtime always sets AGORA_AGENT_HOST=127.0.0.1; by hand, set it too.
     host: str = "0.0.0.0"  # noqa: S104
     hash_id: str | None = None
     secret: str | None = field(default=None, repr=False)

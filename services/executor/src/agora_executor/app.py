@@ -15,6 +15,7 @@ from agora_executor.deploy import DeployService
 from agora_executor.directory import Secrets
 from agora_executor.health import HealthProbe
 from agora_executor.logs import ExecutionLogWriter
+from agora_executor.probe import RevisionProbe
 from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
 from agora_executor.routes import deploy, execute
 from agora_executor.runtimes import runtime_for
@@ -71,8 +72,14 @@ def create_app(settings: ExecutorSettings | None = None) -> HotRoutes:
             app.state.repository = repository
             app.state.shipper = shipper
             app.state.executions = executions
+            probe = RevisionProbe(transport, guard, resources.services.auth)
             app.state.deployments = DeployService(
-                directory, secrets, runtime, repository, on_deployed=executions.forget_target
+                directory,
+                secrets,
+                runtime,
+                repository,
+                probe,
+                on_deployed=executions.forget_target,
             )
             app.state.health = HealthProbe(
                 transport, guard, resources.redis, ttl_s=settings.health_cache_ttl_s

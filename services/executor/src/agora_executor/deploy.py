@@ -1,8 +1,9 @@
-"""Deploying an agent: a fresh signing secret, the runtime, the record, then active."""
+"""Deploying an agent: a fresh signing secret, the runtime, a probe, the record, then active."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,9 +12,11 @@ from agora_common.errors import Conflict
 from agora_common.models import AgentStatus
 from agora_executor.directory import Secrets
 from agora_executor.models import DeploymentView
+from agora_executor.probe import DeployProbeFailed, RevisionProbe
 from agora_executor.repository import ExecutorRepository
 from agora_executor.runtime.base import AgentRuntime, DeploySpec
 
+log = logging.getLogger("agora.executor.deploy")
 DEPLOYABLE = (AgentStatus.VETTED, AgentStatus.ACTIVE)
 
 
@@ -28,6 +31,7 @@ class DeployService:
         secrets_: Secrets,
         runtime: AgentRuntime,
         repository: ExecutorRepository,
+        probe: RevisionProbe,
         *,
         on_deployed: Callable[[str], None] = lambda _agent_id: None,
     ) -> None:
@@ -36,6 +40,7 @@ class DeployService:
         self._secrets = secrets_
         self._runtime = runtime
         self._repo = repository
+        self._probe = probe
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def deploy(self, agent_id: str, actor_uid: str | None, by: str) -> DeploymentView:
@@ -65,6 +70,17 @@ class DeployService:
             },
         )
         deployed = await self._runtime.deploy(spec)
+        # The card was vetted, not the image: the revision must serve every tool it declares.
+        declared = [str(t.get("name")) for t in card.get("tools") or [] if isinstance(t, dict)]
+        findings = await self._probe.findings(deployed.url, declared)
+        if findings:
+            # Not promoted, not recorded, not active: it must never take a call.
+            await self._runtime.undeploy(agent.id, agent.hash_id)
+            log.warning(
+                "deployed revision failed its probe",
+                extra={"agent_id": agent.id, "checks": [f["check"] for f in findings]},
+            )
+            raise DeployProbeFailed(details=findings)
         # Only now does the new secret sign calls: a failed deploy leaves the running agent as is.
         await self._secrets.promote_agent_secret(agent.id)
         now = datetime.now(UTC)

@@ -270,9 +270,10 @@ class Proxy:
             for name, value in headers
             if name not in DROPPED_REQUEST and not name.startswith(IDENTITY_PREFIXES)
         ]
-        if user.kind is CallerKind.AGENT:
-            # An agent may name itself the way the design has agents do; the executor checks the
-            # claim against the verified token and records a mismatch.
+        if not user.is_anonymous:
+            # An agent may name itself the way the design has agents do. The claim is passed on
+            # from users too, never trusted: the executor checks it against the verified token and
+            # refuses and records a mismatch, where dropping it would hide the attempt.
             claimed = header(headers, b"x-agent-auth")
             if claimed is not None:
                 kept.append((b"x-agent-auth", claimed.encode("latin-1")))

@@ -22,6 +22,7 @@ from agora_common.errors import AgoraError, BadGateway, Conflict, NotFound, Vali
 from agora_common.iam.client import ServiceClient
 from agora_common.models import AgentCard, AgentStatus, AgentView, UserIdentity
 from agora_common.webhooks import WebhookSender
+from agora_vetting.deploy_probe import PROBE_FAILED, DeployProbeFailed, probe_findings
 from agora_vetting.models import (
     ApproveRequest,
     Decision,
@@ -216,6 +217,8 @@ class VettingService:
         )
         decision = await self._tell_owner(agent, decision)
         await self._repo.put_decision(decision)
+        if deploy.get("findings"):
+            raise DeployProbeFailed(details=deploy["findings"])
         if deploy["status"] != "deployed":
             raise DeployFailed(details=[{"error": deploy.get("error")}])
         return decision
@@ -241,10 +244,15 @@ class VettingService:
             return {"status": "failed", "error": type(exc).__name__, "at": at}
         if response.status_code != 200:
             try:
-                code = response.json()["error"]["code"]
+                error = response.json()["error"]
+                code = error["code"]
             except (ValueError, KeyError, TypeError):
-                code = f"HTTP_{response.status_code}"
-            return {"status": "failed", "error": code, "at": at}
+                return {"status": "failed", "error": f"HTTP_{response.status_code}", "at": at}
+            failed: dict[str, Any] = {"status": "failed", "error": code, "at": at}
+            if code == PROBE_FAILED:
+                # The post-deploy probe's findings, kept on the decision like a scan's.
+                failed["findings"] = probe_findings(error.get("details"))
+            return failed
         body = response.json()
         return {
             "status": "deployed",

@@ -9,6 +9,7 @@ killed without a chance to stop it.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import re
@@ -58,6 +59,17 @@ class LocalConfig:
     # Extra import roots for agents, before the agent's own `src/` (tests use it).
     python_path: tuple[Path, ...] = ()
     guard: str = default_guard()
+
+    def __post_init__(self) -> None:
+        # Local agents listen on loopback only: the executor beside them is their one caller, and
+        # anything else on the machine's network must not reach them. Containers (Cloud Run) are
+        # the ones that listen on every interface.
+        try:
+            loopback = ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError(f"local agents must listen on a loopback address, not {self.host!r}")
 
 
 class LocalRuntime:
@@ -148,6 +160,8 @@ class LocalRuntime:
             env["PYTHONPATH"] = os.pathsep.join(str(root) for root in roots)
         env.update(spec.env)
         env["PORT"] = str(port)
+        # The SDK's default is every interface, as a container needs; here it is loopback.
+        env["AGORA_AGENT_HOST"] = self.config.host
         env["AGORA_AGENT_PUBLIC_URL"] = url
         return env
 
