@@ -43,7 +43,7 @@ def signer_for(key_file: Path, service: str, project_id: str = "demo-agora-test"
 
 
 def default_name() -> str:
-    """"QuantFlow", made distinct per test: agents of two owners may not share a name.
+    """ "QuantFlow", made distinct per test: agents of two owners may not share a name.
 
     The same within one test (so two calls give one body), different across tests, which share
     one Firestore project per module. Outside a test (collection time) it is plain "QuantFlow".
