@@ -68,9 +68,10 @@ async def test_the_same_idempotency_key_and_body_give_the_same_agent(registry: R
     assert other_body.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert len(await registry.stored_for(owner.uid)) == 1
 
-    # Keys belong to their user: another user's same key is a new registration.
+    # Keys belong to their user: another user's same key is a new registration (of a name of
+    # their own: owners may not share one).
     someone = user()
-    theirs = await registry.call("POST", "/register", someone, json=card(), headers=key)
+    theirs = await registry.call("POST", "/register", someone, json=card("Theirs"), headers=key)
     assert theirs.status_code == 201
     assert theirs.json()["id"] != first.json()["id"]
 

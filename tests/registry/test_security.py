@@ -22,7 +22,7 @@ MATRIX: list[tuple[str, str, str | None, Any, dict[str, int]]] = [
         "POST",
         "/register",
         None,
-        card(),
+        card,  # called in the test: each test's default name, as owners may not share one
         {"anonymous": 401, "user": 201, "owner": 201, "admin": 201},
     ),
     ("GET", "/search", None, None, ALL_200),
@@ -110,6 +110,7 @@ async def test_route_by_role(
     owner = user()
     callers = {"anonymous": ANONYMOUS, "user": user(), "owner": owner, "admin": user(admin=True)}
     agent_id = await _agent(registry, owner, target)
+    body = body() if callable(body) else body
     response = await registry.call(method, path.replace("{id}", agent_id), callers[role], json=body)
     assert response.status_code == expected, response.text
     if expected >= 400:

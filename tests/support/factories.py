@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,23 @@ def signer_for(key_file: Path, service: str, project_id: str = "demo-agora-test"
     return DevSigner(key_file.read_bytes(), email=email, environment=Environment.LOCAL)
 
 
-def card(name: str = "QuantFlow", **overrides: Any) -> dict[str, Any]:
-    """The issue's minimal card, with overrides."""
+def default_name() -> str:
+    """ "QuantFlow", made distinct per test: agents of two owners may not share a name.
+
+    The same within one test (so two calls give one body), different across tests, which share
+    one Firestore project per module. Outside a test (collection time) it is plain "QuantFlow".
+    """
+    current = os.environ.get("PYTEST_CURRENT_TEST")
+    if current is None:
+        return "QuantFlow"
+    test = current.rsplit(" ", 1)[0]  # "path::test[params] (call)"
+    return f"QuantFlow {hashlib.sha256(test.encode()).hexdigest()[:8]}"
+
+
+def card(name: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """The issue's minimal card (named by default_name unless `name` is given), with overrides."""
     body: dict[str, Any] = {
-        "name": name,
+        "name": default_name() if name is None else name,
         "description": "Quantitative finance tools",
         "version": "1.0.0",
         "tools": [
@@ -65,6 +80,7 @@ def card(name: str = "QuantFlow", **overrides: Any) -> dict[str, Any]:
 
 __all__ = [
     "card",
+    "default_name",
     "local_settings_kwargs",
     "make_dev_key",
     "signer_for",

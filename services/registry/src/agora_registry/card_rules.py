@@ -12,7 +12,8 @@ from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from agora_common.errors import ValidationFailed
-from agora_common.models import AgentCard
+from agora_common.models import CARD_FIELDS, AgentCard
+from agora_registry.names import normal_name
 
 BODY = "$.body"
 # Deeper schemas are refused before jsonschema walks them (it recurses; so would an attacker).
@@ -35,6 +36,29 @@ def validate_card(data: Mapping[str, Any], *, local: bool) -> AgentCard:
         ) from None
     check_card(card, local=local)
     return card
+
+
+def with_normal_name(card: AgentCard, *, local: bool) -> AgentCard:
+    """The card with its name in NFKC, checked again: the stored and shown form of the name."""
+    name = normal_name(card.name)
+    if name == card.name:
+        return card
+    data = card.model_dump(mode="json", exclude_none=True)
+    return validate_card({**data, "name": name}, local=local)
+
+
+def check_patch_fields(patch: Mapping[str, Any]) -> None:
+    """A PATCH names at least one card field, and only card fields."""
+    if not patch:
+        raise ValidationFailed(details=[{"path": BODY, "message": "no card field to change"}])
+    unknown = sorted(set(patch) - CARD_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            details=[
+                {"path": f"{BODY}.{name}", "message": "not a card field; it cannot be changed"}
+                for name in unknown
+            ]
+        )
 
 
 def check_card(card: AgentCard, *, local: bool) -> None:

@@ -27,6 +27,12 @@ TRANSITIONS: Mapping[AgentStatus, frozenset[AgentStatus]] = {
 }
 
 
+# The statuses in which an agent holds its name against other owners. A rejected agent frees it
+# (and must win it again to be resubmitted); a deleted one has no status. A suspended agent keeps
+# its name: suspension is a pause, and its name must not pass to a lookalike meanwhile.
+HOLDS_NAME: frozenset[AgentStatus] = frozenset({PENDING, VETTED, ACTIVE, SUSPENDED})
+
+
 class InvalidTransition(Conflict):
     code = "INVALID_TRANSITION"
     message = "This status change is not allowed"
@@ -40,6 +46,11 @@ class AgentSuspended(Conflict):
 def can_transition(current: AgentStatus, target: AgentStatus) -> bool:
     """Whether `current -> target` is an edge of the machine (staying put is not)."""
     return target in TRANSITIONS[current]
+
+
+def holds_name(status: AgentStatus) -> bool:
+    """Whether an agent in this status keeps other owners from lookalike names."""
+    return status in HOLDS_NAME
 
 
 def check_transition(current: AgentStatus, target: AgentStatus) -> AgentStatus:

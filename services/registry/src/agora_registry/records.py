@@ -190,3 +190,21 @@ class QueueEntry:
             "submitted_at": self.submitted_at,
             "card_digest": self.card_digest,
         }
+
+
+@dataclass(frozen=True)
+class NameClaim:
+    """One name key (see names.name_keys) reserved by one owner for their agents."""
+
+    key: str
+    owner_uid: str
+    claimed_at: datetime | None = None
+    # Firestore's update time when read: the next write is conditional on it (not stored).
+    update_time: datetime | None = field(default=None, compare=False)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"key": self.key, "owner_uid": self.owner_uid, "claimed_at": self.claimed_at}
+
+    @classmethod
+    def from_document(cls, data: dict[str, Any], update_time: datetime | None) -> NameClaim:
+        return cls(data["key"], data["owner_uid"], data.get("claimed_at"), update_time)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from google.api_core import exceptions as google_errors
@@ -11,9 +14,11 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from agora_common.clients import bounded_call
 from agora_common.models import AgentStatus
+from agora_registry.names import key_id
 from agora_registry.records import (
     AgentRecord,
     IdempotencyRecord,
+    NameClaim,
     QueueEntry,
     StatusEvent,
 )
@@ -22,6 +27,10 @@ AGENTS = "agents"
 VETTING_QUEUE = "vetting_queue"
 IDEMPOTENCY_KEYS = "registry_idempotency_keys"
 STATUS_EVENTS = "status_events"
+AGENT_NAMES = "agent_names"
+REGISTRY_META = "registry_meta"
+# Written once every agent stored before name reservations existed has its reservations.
+NAMES_BACKFILLED = "names-backfilled"
 
 # What a search result needs; production Firestore returns only these (the emulator ignores it).
 SUMMARY_FIELDS = (
@@ -84,6 +93,7 @@ class AgentRepository:
         self._agents = db.collection(AGENTS)
         self._queue = db.collection(VETTING_QUEUE)
         self._keys = db.collection(IDEMPOTENCY_KEYS)
+        self._names = db.collection(AGENT_NAMES)
 
     async def get(self, agent_id: str) -> AgentRecord | None:
         snapshot = await self._agents.document(agent_id).get(**self._call)
@@ -106,11 +116,17 @@ class AgentRepository:
         key: IdempotencyRecord | None = None,
         *,
         replace_key: bool = False,
+        names: Sequence[NameClaim] = (),
     ) -> None:
-        """The agent, its vetting queue entry and its idempotency key, all or nothing."""
+        """The agent, its queue entry, its idempotency key and its name claims, all or nothing.
+
+        AlreadyStored when the key or a name was taken meanwhile, or a name claim changed.
+        """
         batch = self._db.batch()
-        # The key first: the local emulator applies a batch's writes in order and keeps those
-        # before a failing one, so the write that may fail goes before the others.
+        # Names and key first: the local emulator applies a batch's writes in order and keeps
+        # those before a failing one, so the writes that may fail go before the agent. A name
+        # claim left behind that way names no agent, so it holds nothing (see NameClaims).
+        self._claim(batch, names)
         if key is not None:
             key_ref = self._keys.document(key.id)
             if replace_key:  # an expired key is reused
@@ -121,7 +137,11 @@ class AgentRepository:
         batch.set(self._queue.document(record.id), queue_entry.to_document())
         try:
             await batch.commit(**self._call)
-        except google_errors.AlreadyExists:
+        except (
+            google_errors.AlreadyExists,
+            google_errors.FailedPrecondition,
+            google_errors.NotFound,
+        ):
             raise AlreadyStored() from None
 
     async def update(
@@ -132,9 +152,11 @@ class AgentRepository:
         enqueue: QueueEntry | None = None,
         dequeue: bool = False,
         event: StatusEvent | None = None,
+        names: Sequence[NameClaim] = (),
     ) -> None:
-        """Replace the agent if unchanged since `before` was read; queue and event in one batch."""
+        """Replace the agent if unchanged since `before` was read; queue, event, names with it."""
         batch = self._db.batch()
+        self._claim(batch, names)  # first, as in create()
         ref = self._agents.document(before.id)
         option = (
             self._db.write_option(last_update_time=before.update_time)
@@ -151,8 +173,65 @@ class AgentRepository:
             batch.create(events.document(event.id), event.to_document())
         try:
             await batch.commit(**self._call)
-        except (google_errors.FailedPrecondition, google_errors.NotFound):
+        except (
+            google_errors.FailedPrecondition,
+            google_errors.NotFound,
+            google_errors.AlreadyExists,
+        ):
             raise StaleWrite() from None
+
+    def _claim(self, batch: Any, names: Sequence[NameClaim]) -> None:
+        """Create each unclaimed name; rewrite a claimed one only if unchanged since it was read.
+
+        Two owners racing for one name thus cannot both commit: one create fails with
+        AlreadyExists, or one precondition fails, atomically (the emulator included).
+        """
+        for claim in names:
+            ref = self._names.document(key_id(claim.key))
+            if claim.update_time is None:
+                batch.create(ref, claim.to_document())
+            else:
+                option = self._db.write_option(last_update_time=claim.update_time)
+                batch.update(ref, claim.to_document(), option=option)
+
+    async def name_claims(self, keys: Iterable[str]) -> dict[str, NameClaim]:
+        """The stored claims on these name keys, by key."""
+        refs = [self._names.document(key_id(key)) for key in keys]
+        found: dict[str, NameClaim] = {}
+        async for snapshot in self._db.get_all(refs, **self._call):
+            data = snapshot.to_dict()
+            if snapshot.exists and data is not None:
+                claim = NameClaim.from_document(data, snapshot.update_time)
+                found[claim.key] = claim
+        return found
+
+    async def claim_if_unclaimed(self, claim: NameClaim) -> None:
+        """Store a claim unless the key is claimed already (by anyone)."""
+        ref = self._names.document(key_id(claim.key))
+        with suppress(google_errors.AlreadyExists):
+            await ref.create(claim.to_document(), **self._call)
+
+    async def agent_names(self, owner_uid: str | None = None) -> list[tuple[str, str, AgentStatus]]:
+        """(owner, name, status) of one owner's agents, or of every agent."""
+        q: Any = self._agents
+        if owner_uid is not None:
+            q = q.where(filter=FieldFilter("owner_uid", "==", owner_uid))
+        q = q.select(("owner_uid", "name", "status"))
+        return [
+            (data["owner_uid"], data["name"], AgentStatus(data["status"]))
+            async for doc in q.stream(**self._call)
+            if (data := doc.to_dict()) is not None
+        ]
+
+    async def names_backfilled(self) -> bool:
+        snapshot = (
+            await self._db.collection(REGISTRY_META).document(NAMES_BACKFILLED).get(**self._call)
+        )
+        return bool(snapshot.exists)
+
+    async def mark_names_backfilled(self, now: datetime) -> None:
+        ref = self._db.collection(REGISTRY_META).document(NAMES_BACKFILLED)
+        await ref.set({"at": now}, **self._call)
 
     async def delete(self, record: AgentRecord) -> None:
         """The agent, its queue entry and its idempotency key; status events stay as the audit."""

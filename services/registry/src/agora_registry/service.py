@@ -11,7 +11,6 @@ from typing import Any
 from agora_common.cache import ReadThrough
 from agora_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agora_common.models import (
-    CARD_FIELDS,
     AgentCard,
     AgentStatus,
     AgentView,
@@ -22,10 +21,17 @@ from agora_common.models import (
     card_digest,
 )
 from agora_registry import lifecycle
-from agora_registry.card_rules import BODY, check_card, validate_card
+from agora_registry.card_rules import (
+    check_card,
+    check_patch_fields,
+    validate_card,
+    with_normal_name,
+)
+from agora_registry.name_claims import NameClaims
 from agora_registry.records import (
     AgentRecord,
     IdempotencyRecord,
+    NameClaim,
     QueueEntry,
     StatusEvent,
     valid_agent_id,
@@ -38,6 +44,8 @@ from agora_registry.views import agent_view, full_view, is_owner, may_see
 
 # Status changes the registry makes itself (owner edits) are recorded as made by this service.
 SELF = "registry"
+# Tries of a registration whose name claim lost a race that may still leave the name free.
+CLAIM_ATTEMPTS = 3
 
 
 class AgentNotFound(NotFound):
@@ -71,6 +79,7 @@ class RegistryService:
         self._cache = cache
         self._settings = settings
         self._submissions = submissions
+        self._names = NameClaims(repository)
         # Public reads only (see RegistrySettings.read_cache_ttl_s; a TTL of 0 keeps nothing).
         self._reads: ReadThrough[AgentRecord | None] = ReadThrough(
             repository.get,
@@ -87,6 +96,7 @@ class RegistryService:
         """
         uid = _require_user(user)
         check_card(card, local=self._settings.is_local)
+        card = with_normal_name(card, local=self._settings.is_local)
         now = datetime.now(UTC)
         body_digest = card_digest(canonical_card_json(card))
         agent_id = secrets.token_urlsafe(16)
@@ -103,21 +113,26 @@ class RegistryService:
             expire_at = now + timedelta(seconds=self._settings.idempotency_ttl_s)
             key = IdempotencyRecord(key_id, uid, agent_id, body_digest, now, expire_at)
         record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
-        try:
-            await self._repo.create(record, _queue_entry(record, now), key, replace_key=replace_key)
+        for _ in range(CLAIM_ATTEMPTS):
+            names = await self._names.plan(uid, card.name, now)  # 409 when another owner's
+            try:
+                await self._repo.create(
+                    record, _queue_entry(record, now), key, replace_key=replace_key, names=names
+                )
+            except AlreadyStored:
+                # A concurrent request with the same key won the race: answer as its replay.
+                # Otherwise a name claim changed meanwhile: plan again (409 if it is taken now).
+                if key is not None:
+                    existing = await self._repo.get_idempotency(key.id)
+                    replayed = await self._replay(existing, body_digest, now)
+                    if replayed is not None:
+                        return replayed, True
+                continue
             self._reads.discard(record.id)
             self._submitted(record)
-        except AlreadyStored:
-            # A concurrent request with the same key won the race: answer as its replay.
-            replayed = None
-            if key is not None:
-                existing = await self._repo.get_idempotency(key.id)
-                replayed = await self._replay(existing, body_digest, now)
-            if replayed is None:
-                raise Conflict("The agent could not be stored; retry") from None
-            return replayed, True
-        await self._cache.invalidate()
-        return full_view(record), False
+            await self._cache.invalidate()
+            return full_view(record), False
+        raise Conflict("The agent could not be stored; retry")
 
     async def _replay(
         self, key: IdempotencyRecord | None, body_digest: str, now: datetime
@@ -157,9 +172,10 @@ class RegistryService:
         record = await self._visible(user, agent_id)
         if not is_owner(user, record):
             raise Forbidden("Only the owner can change this agent", code="NOT_AGENT_OWNER")
-        _check_patch_fields(patch)
+        check_patch_fields(patch)
         merged = {k: v for k, v in {**record.card, **patch}.items() if v is not None}
         card = validate_card(merged, local=self._settings.is_local)
+        card = with_normal_name(card, local=self._settings.is_local)
         now = datetime.now(UTC)
         changed = record.with_card(card, now)
         if changed.card_json == record.card_json:
@@ -178,7 +194,11 @@ class RegistryService:
             event = _event(record.status, status, reason, SELF, user.uid, now)
         requeue = status is AgentStatus.PENDING_VETTING and (revet or event is not None)
         await self._write(
-            record, changed, enqueue=_queue_entry(changed, now) if requeue else None, event=event
+            record,
+            changed,
+            enqueue=_queue_entry(changed, now) if requeue else None,
+            event=event,
+            names=await self._names.for_change(record, changed, now),
         )
         return full_view(changed)
 
@@ -210,6 +230,7 @@ class RegistryService:
             enqueue=_queue_entry(changed, now) if pending else None,
             dequeue=record.status is AgentStatus.PENDING_VETTING,
             event=event,
+            names=await self._names.for_change(record, changed, now),
         )
         return full_view(changed)
 
@@ -221,10 +242,15 @@ class RegistryService:
         enqueue: QueueEntry | None = None,
         dequeue: bool = False,
         event: StatusEvent | None = None,
+        names: tuple[NameClaim, ...] = (),
     ) -> None:
         try:
-            await self._repo.update(before, after, enqueue=enqueue, dequeue=dequeue, event=event)
+            await self._repo.update(
+                before, after, enqueue=enqueue, dequeue=dequeue, event=event, names=names
+            )
         except StaleWrite:
+            if names:  # perhaps the name was taken meanwhile: say so (409) if it was
+                await self._names.plan(after.owner_uid, str(after.card["name"]), after.updated_at)
             raise Conflict(
                 "The agent changed while this request ran; retry", code="AGENT_CHANGED"
             ) from None
@@ -263,19 +289,6 @@ def _require_user(user: UserIdentity) -> str:
     if user.kind is not CallerKind.USER or user.uid is None:
         raise Forbidden("Only signed-in users can do this", code="USER_REQUIRED")
     return user.uid
-
-
-def _check_patch_fields(patch: dict[str, Any]) -> None:
-    if not patch:
-        raise ValidationFailed(details=[{"path": BODY, "message": "no card field to change"}])
-    unknown = sorted(set(patch) - CARD_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            details=[
-                {"path": f"{BODY}.{name}", "message": "not a card field; it cannot be changed"}
-                for name in unknown
-            ]
-        )
 
 
 def _queue_entry(record: AgentRecord, now: datetime) -> QueueEntry:
