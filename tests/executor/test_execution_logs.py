@@ -117,7 +117,7 @@ def a_full_log(log_id: str) -> dict[str, object]:
 async def test_logs_read_back_exactly_as_the_client_would_have_written_them(
     db: firestore.AsyncClient,
 ) -> None:
-    """The executor encodes logs to protobuf itself; the client's own `set` is the reference."""
+    """A batch of logs reads back with every field, as a document's own `set` writes it."""
     run = secrets.token_hex(4)
     ours = a_full_log(f"{run}-ours")
     theirs = {**ours, "id": f"{run}-theirs"}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from agora_common.serve import UVICORN_OPTIONS
+from agora_common.serve import uvicorn_options
 
 _handed_out: set[int] = set()
 _handed_out_lock = threading.Lock()
@@ -37,7 +37,7 @@ def free_port() -> int:
 def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Run `app` under uvicorn as the services run (lifespan included) and yield its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **UVICORN_OPTIONS)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **uvicorn_options(app))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from google.cloud import firestore
 
+from agora_common.bodies import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from agora_common.clients import (
     close_firestore_client,
     make_firestore_client,
@@ -62,9 +63,13 @@ def create_service_app(
     description: str = "",
     needs: Needs = Needs(),
     lifespan_hook: Hook | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with the fleet's middleware, envelope, health routes and lifespan."""
+    """A FastAPI app with the fleet's middleware, envelope, health routes and lifespan.
+
+    Request bodies follow the one rule of `agora_common.bodies` with `max_body_bytes` as the cap.
+    """
     configure_logging(settings.service_name, settings.project_id, settings.log_level)
 
     @asynccontextmanager
@@ -82,6 +87,8 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
+    # Added first, so it runs inside RequestContextMiddleware: its answers carry the trace id.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     add_exception_handlers(app)
     _add_health_routes(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import httpx
@@ -77,15 +79,30 @@ def make_redis_client(settings: ServiceSettings) -> aioredis.Redis:
 
 
 def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:
-    """Firestore AsyncClient; talks to the emulator when the settings name one."""
-    if not settings.firestore_emulator_host:
-        return firestore.AsyncClient(project=settings.project_id)
-    anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-    db = firestore.AsyncClient(project=settings.project_id, credentials=anonymous)
-    # The client reads the emulator address from the process environment at construction; set
-    # it from our settings instead (the channel is opened lazily) so each app's settings rule.
-    db._emulator_host = settings.firestore_emulator_host
-    return db
+    """Firestore AsyncClient; talks to the emulator when the settings name one.
+
+    The client takes its emulator address from `FIRESTORE_EMULATOR_HOST` at construction, its
+    only public way in: the variable is set (or removed) from these settings while the client is
+    built, under a lock, then restored, so each app's settings choose, not the process env.
+    """
+    emulator = settings.firestore_emulator_host
+    with _FIRESTORE_ENV_LOCK:
+        before = os.environ.pop(_FIRESTORE_EMULATOR_ENV, None)
+        try:
+            if not emulator:
+                return firestore.AsyncClient(project=settings.project_id)
+            os.environ[_FIRESTORE_EMULATOR_ENV] = emulator
+            anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+            return firestore.AsyncClient(project=settings.project_id, credentials=anonymous)
+        finally:
+            if before is None:
+                os.environ.pop(_FIRESTORE_EMULATOR_ENV, None)
+            else:
+                os.environ[_FIRESTORE_EMULATOR_ENV] = before
+
+
+_FIRESTORE_EMULATOR_ENV = "FIRESTORE_EMULATOR_HOST"
+_FIRESTORE_ENV_LOCK = threading.Lock()
 
 
 def bounded_call(timeout_s: float) -> dict[str, Any]:
@@ -101,7 +118,9 @@ def bounded_call(timeout_s: float) -> dict[str, Any]:
 
 
 async def close_firestore_client(db: firestore.AsyncClient) -> None:
-    """Close the gRPC channel; the client has no public async close (its `close` is for HTTP)."""
-    api = db._firestore_api_internal
-    if api is not None:
-        await api.transport.close()
+    """Let go of the client at shutdown.
+
+    google-cloud-firestore's AsyncClient has no public close for its gRPC channel (its `close`
+    is for HTTP); the grpc.aio channel closes itself when the client is collected.
+    """
+    del db

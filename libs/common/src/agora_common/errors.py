@@ -41,6 +41,10 @@ class BadRequest(AgoraError):
     status_code, code, message = 400, "BAD_REQUEST", "Bad request"
 
 
+class BodyAborted(BadRequest):
+    code, message = "BODY_ABORTED", "The request body ended before its declared end"
+
+
 class Unauthenticated(AgoraError):
     status_code, code, message = 401, "UNAUTHENTICATED", "Authentication required"
 
@@ -65,12 +69,20 @@ class PayloadTooLarge(AgoraError):
     status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "Request body too large"
 
 
+class UriTooLong(AgoraError):
+    status_code, code, message = 414, "URI_TOO_LONG", "Request URI too long"
+
+
 class ValidationFailed(AgoraError):
     status_code, code, message = 422, "VALIDATION_FAILED", "Request validation failed"
 
 
 class RateLimited(AgoraError):
     status_code, code, message = 429, "RATE_LIMITED", "Too many requests"
+
+
+class HeadersTooLarge(AgoraError):
+    status_code, code, message = 431, "HEADERS_TOO_LARGE", "Request headers too large"
 
 
 class BadGateway(AgoraError):
@@ -95,8 +107,10 @@ _STATUS_ERRORS: dict[int, type[AgoraError]] = {
         MethodNotAllowed,
         Conflict,
         PayloadTooLarge,
+        UriTooLong,
         ValidationFailed,
         RateLimited,
+        HeadersTooLarge,
         BadGateway,
         ServiceUnavailable,
         GatewayTimeout,

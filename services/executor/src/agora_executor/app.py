@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from agora_common.agents import AgentDirectory
 from agora_common.app import Needs, Resources, create_service_app
 from agora_common.egress import EgressGuard
-from agora_common.hot_routes import HotRoutes
 from agora_common.http1 import Http1Transport
 from agora_executor.caller import AgentCaller
 from agora_executor.deploy import DeployService
@@ -24,7 +23,7 @@ from agora_executor.settings import ExecutorSettings
 from agora_executor.shipping import LogShipper
 
 
-def create_app(settings: ExecutorSettings | None = None) -> HotRoutes:
+def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
     settings = settings or ExecutorSettings()
 
     @asynccontextmanager
@@ -92,8 +91,8 @@ def create_app(settings: ExecutorSettings | None = None) -> HotRoutes:
         description="Routes tool executions to each agent's own container.",
         needs=Needs(firestore=True, redis=True),
         lifespan_hook=wire,
+        max_body_bytes=settings.max_request_bytes,
     )
     for router in (execute.router, deploy.router):
-        app.include_router(router, max_body_size=settings.max_request_bytes)
-    # Every execution crosses POST /execute: served without FastAPI's per-request stack.
-    return HotRoutes(app, execute.HOT_ROUTES, access_log=settings.access_log)
+        app.include_router(router)
+    return app

@@ -11,8 +11,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Needs, Resources, create_service_app
+from agora_common.bodies import BodyLimit
 from agora_common.clients import make_proxy_transport
 from agora_common.firebase import token_verifier_for
+from agora_common.heads import HeadLimit
 from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.proxy import Proxy
@@ -68,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
         description="Public entry: Firebase sign-in, rate limits, /api/v1 proxy.",
         needs=Needs(redis=True),
         lifespan_hook=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
@@ -83,21 +86,35 @@ class GatewayASGI:
     """What uvicorn serves: /api/v1/* straight to the proxy, everything else to FastAPI.
 
     The proxy runs for every public request, so it skips FastAPI's middleware stack and router;
-    it keeps the trace/log/500 middleware every service has. The FastAPI app owns the lifespan.
+    it keeps the trace/log/500 middleware and the body rule every service has. The FastAPI app
+    owns the lifespan. Every request's head is capped first (`agora_common.heads`).
     """
 
     def __init__(self, app: FastAPI, settings: GatewaySettings) -> None:
         self.app: ASGIApp = with_cors(app, settings)
         self.fastapi = app
         self.proxied = with_cors(
-            RequestContextMiddleware(self._proxy, access_log=settings.access_log), settings
+            RequestContextMiddleware(
+                BodyLimit(self._proxy, settings.max_body_bytes), access_log=settings.access_log
+            ),
+            settings,
         )
+        self._head_capped = HeadLimit(self._dispatch, settings.max_head_bytes)
+        # h11 rather than httptools: uvicorn's only public bound on what it buffers of a head
+        # (httptools reads a head of any size). Past the bound uvicorn answers its plain 400.
+        self.uvicorn_options = {
+            "http": "h11",
+            "h11_max_incomplete_event_size": settings.max_head_buffer_bytes,
+        }
 
     @property
     def state(self) -> Any:
         return self.fastapi.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._head_capped(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(PREFIX) and path != OPENAPI_PATH:
             await self.proxied(scope, receive, send)

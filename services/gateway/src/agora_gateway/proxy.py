@@ -22,7 +22,6 @@ from agora_common.errors import (
     GatewayTimeout,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
     Unauthenticated,
@@ -173,9 +172,6 @@ class Proxy:
         breaker = self.breakers.get(service)
         if base is None or breaker is None:
             raise ServiceUnavailable(f"The {service} service is not configured")
-        length = header(headers, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self._max_body):
-            raise self._too_large()
         upstream_headers = self._upstream_headers(scope, headers, user)
         try:
             authorization = await self.auth.authorization(base)
@@ -190,7 +186,7 @@ class Proxy:
         )
         method = scope["method"]
         has_body = method not in SAFE_METHODS
-        body = CappedBody(receive, self._max_body, has_body=has_body)
+        body = CappedBody(receive, has_body=has_body)
         request = httpx.Request(
             method,
             url,
@@ -230,9 +226,8 @@ class Proxy:
                     await response.aclose()
         except Exception as exc:
             # The transport wraps whatever the body stream raised. The client's own failures
-            # (too large, gone, too slow to upload) must never count against the service.
-            if body.too_large:
-                raise self._too_large() from None
+            # (too large, gone, too slow to upload) must never count against the service; the
+            # answer to a body past the cap or abandoned is BodyLimit's (agora_common.bodies).
             if body.disconnected:
                 return
             self._classify(exc, relay, breaker if body.complete else None, service)
@@ -280,13 +275,6 @@ class Proxy:
         kept += [(k.encode(), v.encode()) for k, v in identity_headers(user).items()]
         kept.append((b"x-forwarded-for", self._client_ip(scope, headers).encode()))
         return kept
-
-    @property
-    def _max_body(self) -> int:
-        return self.settings.max_body_bytes
-
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"Request body is limited to {self._max_body} bytes")
 
 
 def _rate_key_for_ip(ip: str) -> str:

@@ -26,6 +26,11 @@ class GatewaySettings(ServiceSettings):
     # Browser origins allowed by CORS; never "*" in production.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)
+    # The request target and the headers each up to this: 414 / 431 in the envelope past it.
+    max_head_bytes: int = Field(default=16 * 1024, ge=1_024, le=64 * 1024)
+    # What the server buffers of a head still incomplete; past it, the server's own plain 400.
+    # Above max_head_bytes, so heads between the two get the envelope.
+    max_head_buffer_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=1_048_576)
     # Requests per period for each route group ("120/minute", "20/10" = 20 per 10 s). Groups
     # left out keep their default.
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))

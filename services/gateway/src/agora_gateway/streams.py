@@ -41,26 +41,19 @@ IDENTITY_PREFIXES = (b"x-user-", b"x-agent-", b"x-goog-authenticated-", b"x-serv
 _SMALL_BODY = 256 * 1024
 
 
-class BodyTooLarge(Exception):
-    """Raised from inside the streamed request body when it passes the cap."""
-
-
 class ClientGone(Exception):
     """Raised from inside the streamed request body when the client disconnects."""
 
 
 class CappedBody(httpx.AsyncByteStream):
-    """The client's body as an async stream, cut off (and marked) past the cap."""
+    """The client's body as an async stream; past the cap, `receive` raises (BodyLimit)."""
 
-    def __init__(self, receive: Receive, limit: int, *, has_body: bool) -> None:
+    def __init__(self, receive: Receive, *, has_body: bool) -> None:
         self.receive = receive
-        self.limit = limit
-        self.too_large = False
         self.disconnected = False
         self.complete = not has_body  # a request without a body has nothing left to send
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
@@ -68,10 +61,6 @@ class CappedBody(httpx.AsyncByteStream):
                 self.disconnected = True
                 raise ClientGone()
             chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.limit:
-                self.too_large = True
-                raise BodyTooLarge()
             if chunk:
                 yield chunk
             if not message.get("more_body", False):

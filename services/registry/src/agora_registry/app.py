@@ -4,10 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
 
 from agora_common.app import Needs, Resources, create_service_app
-from agora_registry.body_limit import DeclaredLengthLimit
 from agora_registry.repository import AgentRepository
 from agora_registry.routes import agents, internal, search
 from agora_registry.search import SearchService
@@ -41,12 +39,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         description="Agents: register, search, manifests, status.",
         needs=Needs(firestore=True, redis=True),
         lifespan_hook=wire,
-        # Given to FastAPI, so it sits inside RequestContextMiddleware (added later, outermost):
-        # its 413 then carries the trace id and gets an access log line.
-        middleware=[Middleware(DeclaredLengthLimit, max_bytes=settings.max_body_bytes)],
+        max_body_bytes=settings.max_body_bytes,
     )
-    # Bodies of unknown length are counted as they arrive by the route-level limit.
     # Order matters: /search and /register before /{agent_id}.
     for router in (search.router, internal.router, agents.router):
-        app.include_router(router, max_body_size=settings.max_body_bytes)
+        app.include_router(router)
     return app
