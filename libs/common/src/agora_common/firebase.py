@@ -220,6 +220,10 @@ class FirebaseTokenVerifier:
             raise _invalid("ID token names no account")
         if account.disabled:
             raise _invalid("This account is disabled", "USER_DISABLED")
+        if token.admin and token.auth_time < account.valid_after:
+            # Checked where the token claims admin, as production does: once the record no
+            # longer holds the claim, a revoked admin token is 401, not silently a user's.
+            raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
         known = self._vouched.get(key)
         if known is not None and known[0] == account:
             return known[1]
