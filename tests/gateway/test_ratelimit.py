@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 
 import pytest
+import redis.asyncio as aioredis
 
+from agora_common.clients import make_redis_client
 from agora_gateway.ratelimit import Limit, LocalLimiter, RateLimiter
-from agora_gateway.redis_pipe import RedisPipe
+from agora_gateway.settings import GatewaySettings
+from tests.support.redis import redis_server
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
 
-def _redis(url: str) -> RedisPipe:
-    return RedisPipe.from_url(url, connect_timeout_s=0.25, timeout_s=0.25)
+def _redis(url: str) -> aioredis.Redis:
+    """The gateway's Redis client, as its lifespan makes it (0.25 s dependency timeout)."""
+    return make_redis_client(GatewaySettings.model_construct(redis_url=url))
 
 
 async def test_a_burst_past_the_limit_is_refused_with_a_retry_time(
@@ -110,3 +117,74 @@ def test_limits_left_out_of_the_settings_keep_their_defaults() -> None:
     )
     limits = GatewaySettings(**kwargs).rate_limits
     assert limits == {**DEFAULT_RATE_LIMITS, "read": "5/minute"}
+
+
+# --- the limiter's Redis client: redis-py's asyncio client, shared with the rest of the gateway
+
+
+async def test_many_concurrent_checks_each_get_their_own_answer(
+    emulator_env: dict[str, str],
+) -> None:
+    limiter = RateLimiter(_redis(emulator_env["REDIS_URL"]), cooldown_s=0)
+    # Connections are opened on first use; on a busy machine opening a hundred at once can
+    # outlast the 0.25 s timeout, and this test is about answers, not connecting.
+    await asyncio.gather(*(limiter.check("warm", f"{i}", Limit(1, 60)) for i in range(300)))
+    shared, limit = f"uid:{uuid.uuid4()}", Limit(100, 60)
+    decisions = await asyncio.gather(*(limiter.check("read", shared, limit) for _ in range(300)))
+    assert [d.allowed for d in decisions].count(True) == 100
+    assert not any(d.degraded for d in decisions)
+    callers = [f"uid:{uuid.uuid4()}" for _ in range(200)]
+    firsts = await asyncio.gather(*(limiter.check("read", c, Limit(1, 60)) for c in callers))
+    seconds = await asyncio.gather(*(limiter.check("read", c, Limit(1, 60)) for c in callers))
+    assert all(d.allowed for d in firsts) and not any(d.allowed for d in seconds)
+    await limiter.redis.aclose()
+
+
+async def test_a_restarted_redis_is_used_again_and_a_dead_one_fails_fast() -> None:
+    port = free_port()
+    limiter = RateLimiter(_redis(f"redis://127.0.0.1:{port}/0"), cooldown_s=0)
+    limit = Limit(10, 60)
+    with redis_server(port):
+        assert not (await limiter.check("read", "uid:r", limit)).degraded
+    started = time.monotonic()
+    assert (await limiter.check("read", "uid:r", limit)).degraded
+    assert time.monotonic() - started < 0.5
+    with redis_server(port):  # a new server: no script cached, reloaded on first use
+        decision = await limiter.check("read", "uid:r", limit)
+        assert decision.allowed and not decision.degraded
+    await limiter.redis.aclose()
+
+
+async def test_a_redis_that_stops_answering_fails_over_within_the_timeout() -> None:
+    port = free_port()
+    limiter = RateLimiter(_redis(f"redis://127.0.0.1:{port}/0"), cooldown_s=0, timeout_s=0.2)
+    limit = Limit(10, 60)
+    with redis_server(port) as server:
+        assert not (await limiter.check("read", "uid:s", limit)).degraded
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            assert (await limiter.check("read", "uid:s", limit)).degraded
+            assert time.monotonic() - started < 0.5
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        # The connection that gave up is not reused out of step: the next answer is its own
+        # (a fresh caller's), not the late reply to the EVALSHA that gave up.
+        decision = await limiter.check("read", "uid:fresh", limit)
+        assert not decision.degraded and decision.remaining == 9
+    await limiter.redis.aclose()
+
+
+async def test_a_password_and_database_come_from_the_url() -> None:
+    port = free_port()
+    with redis_server(port, "--requirepass", "s3cret/pw"):
+        refused = RateLimiter(_redis(f"redis://127.0.0.1:{port}/0"))
+        assert (await refused.check("read", "uid:p", Limit(5, 60))).degraded, "NOAUTH"
+        await refused.redis.aclose()
+        limiter = RateLimiter(_redis(f"redis://:s3cret%2Fpw@127.0.0.1:{port}/3"))
+        assert not (await limiter.check("read", "uid:p", Limit(5, 60))).degraded
+        other = _redis(f"redis://:s3cret%2Fpw@127.0.0.1:{port}/0")
+        assert await other.exists("rate_limit:read:uid:p") == 0
+        assert await limiter.redis.exists("rate_limit:read:uid:p") == 1
+        await limiter.redis.aclose()
+        await other.aclose()

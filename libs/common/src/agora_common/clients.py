@@ -65,17 +65,29 @@ def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
     )
 
 
+# Connections to Redis per process. Past that, a command waits (up to the dependency timeout)
+# for one to be free, where redis-py's default pool fails it at once: a burst of requests then
+# queues for a moment instead of losing Redis.
+REDIS_MAX_CONNECTIONS = 100
+
+
 def make_redis_client(settings: ServiceSettings) -> aioredis.Redis:
-    """Redis with short socket timeouts, so a dead Redis fails fast instead of hanging a request."""
+    """Redis with short socket timeouts, so a dead Redis fails fast instead of hanging a request.
+
+    AUTH, SELECT and TLS come from the URL (`redis[s]://[[user]:password@]host[:port][/db]`).
+    """
     if not settings.redis_url:
         raise ValueError(f"{settings.service_name}: redis_url is not set")
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=settings.dependency_timeout_s,
         socket_connect_timeout=settings.dependency_timeout_s,
         socket_timeout=settings.dependency_timeout_s,
         health_check_interval=30,
         decode_responses=False,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:

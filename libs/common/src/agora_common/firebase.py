@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,11 @@ import jwt
 
 from agora_common.cache import ExpiringCache, ReadThrough
 from agora_common.errors import ServiceUnavailable, Unauthenticated
+from agora_common.firebase_accounts import Account, AccountLookup, trusted_claims
+from agora_common.firebase_accounts import UserStatus as UserStatus
+from agora_common.firebase_accounts import UserStatusLookup as UserStatusLookup
+from agora_common.firebase_accounts import firebase_admin_accounts as firebase_admin_accounts
+from agora_common.firebase_accounts import firebase_admin_lookup as firebase_admin_lookup
 from agora_common.iam.verifier import JwksCache
 from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.settings import ServiceSettings
@@ -29,10 +34,6 @@ MAX_EMAIL_LENGTH = 320
 MAX_TOKEN_BYTES = 16_384
 _LEEWAY_S = 5
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="agora"'}
-
-# (disabled, tokens valid after this epoch second)
-UserStatus = tuple[bool, float]
-UserStatusLookup = Callable[[str], Awaitable[UserStatus]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ class FirebaseTokenVerifier:
     Revocation (and a disabled account) needs a user lookup at the Auth backend; callers ask for
     it where it matters (the gateway: on writes and admin calls), and one lookup per user is
     reused for `revocation_ttl_s`, so a revoked token keeps working there for at most that long.
+    In emulator mode (`keys=None`) every token is also checked against its user's record
+    (`accounts`, cached the same way): an unknown or disabled uid is 401, and the email and
+    custom claims are the record's (`firebase_accounts.trusted_claims`).
     """
 
     def __init__(
@@ -95,12 +99,15 @@ class FirebaseTokenVerifier:
         *,
         keys: JwksCache | None,
         lookup: UserStatusLookup | None = None,
+        accounts: AccountLookup | None = None,
         lookup_timeout_s: float = 3.0,
         revocation_ttl_s: float = 30.0,
         cache_size: int = 10_000,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         # keys=None is emulator mode: its tokens are unsigned. Settings refuse it in production.
+        if keys is None and accounts is None:
+            raise ValueError("emulator mode needs the emulator's user records (accounts)")
         self.project_id = project_id
         self.issuer = f"https://securetoken.google.com/{project_id}"
         self.keys = keys
@@ -112,6 +119,12 @@ class FirebaseTokenVerifier:
         self._statuses: ReadThrough[UserStatus] = ReadThrough(
             self._lookup_status, ttl_s=revocation_ttl_s, max_entries=cache_size
         )
+        self.accounts = accounts
+        self._accounts: ReadThrough[Account | None] = ReadThrough(
+            self._lookup_account, ttl_s=revocation_ttl_s, max_entries=cache_size
+        )
+        # Emulator mode: each token as its account vouched for it, rebuilt when the record changes.
+        self._vouched: ExpiringCache[tuple[Account, VerifiedToken]] = ExpiringCache(cache_size)
         self._on_close = on_close
 
     def close(self) -> None:
@@ -130,6 +143,8 @@ class FirebaseTokenVerifier:
         if verified is None:
             verified = await self._verify(token)
             self._tokens.put(key, verified, verified.expires_at)
+        if self.accounts is not None:
+            verified = await self._vouched_for(key, verified)
         if check_revoked:
             await self.ensure_not_revoked(verified)
         return verified
@@ -198,16 +213,57 @@ class FirebaseTokenVerifier:
             auth_time=float(auth_time),
         )
 
+    async def _vouched_for(self, key: str, token: VerifiedToken) -> VerifiedToken:
+        """The token with its account's email and claims; 401 for an unknown or disabled uid."""
+        account = await self._accounts.get(token.uid)
+        if account is None:
+            raise _invalid("ID token names no account")
+        if account.disabled:
+            raise _invalid("This account is disabled", "USER_DISABLED")
+        if token.admin and token.auth_time < account.valid_after:
+            # Checked where the token claims admin, as production does: once the record no
+            # longer holds the claim, a revoked admin token is 401, not silently a user's.
+            raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
+        known = self._vouched.get(key)
+        if known is not None and known[0] == account:
+            return known[1]
+        claims = trusted_claims(token.claims, account)
+        vouched = VerifiedToken(
+            uid=token.uid,
+            email=account.email,
+            claims=claims,
+            expires_at=token.expires_at,
+            auth_time=token.auth_time,
+        )
+        self._vouched.put(key, (account, vouched), token.expires_at)
+        return vouched
+
     async def ensure_not_revoked(self, token: VerifiedToken) -> None:
         """401 when the user is disabled or the token predates a revocation (one lookup per
         user per `revocation_ttl_s`)."""
-        if self.lookup is None:
-            raise RuntimeError("revocation checks need a user lookup")
-        disabled, valid_after = await self._statuses.get(token.uid)
+        disabled, valid_after = await self._status(token.uid)
         if disabled:
             raise _invalid("This account is disabled", "USER_DISABLED")
         if token.auth_time < valid_after:
             raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
+
+    async def _status(self, uid: str) -> UserStatus:
+        if self.accounts is not None:  # emulator mode: the record already read for the claims
+            account = await self._accounts.get(uid)
+            if account is None:
+                return True, float("inf")
+            return account.disabled, account.valid_after
+        if self.lookup is None:
+            raise RuntimeError("revocation checks need a user lookup")
+        return await self._statuses.get(uid)
+
+    async def _lookup_account(self, uid: str) -> Account | None:
+        assert self.accounts is not None
+        try:
+            async with asyncio.timeout(self.lookup_timeout_s):
+                return await self.accounts(uid)
+        except Exception as exc:  # the Auth emulator is slow or down: fail fast, explicitly
+            raise ServiceUnavailable("Cannot check the token's account now") from exc
 
     async def _lookup_status(self, uid: str) -> UserStatus:
         assert self.lookup is not None
@@ -218,33 +274,25 @@ class FirebaseTokenVerifier:
             raise ServiceUnavailable("Cannot check the token's revocation now") from exc
 
 
-def firebase_admin_lookup(app: Any) -> UserStatusLookup:
-    """A user lookup through firebase-admin (blocking, so run in a worker thread)."""
-    from firebase_admin import auth
-
-    async def lookup(uid: str) -> UserStatus:
-        try:
-            user = await asyncio.to_thread(auth.get_user, uid, app)
-        except auth.UserNotFoundError:
-            return True, float("inf")  # a deleted user's tokens are as good as revoked
-        valid_after_ms = user.tokens_valid_after_timestamp or 0
-        return bool(user.disabled), valid_after_ms / 1000.0
-
-    return lookup
-
-
 def token_verifier_for(
-    settings: ServiceSettings, http: httpx.AsyncClient, *, revocation_ttl_s: float = 30.0
+    settings: ServiceSettings,
+    http: httpx.AsyncClient,
+    *,
+    revocation_ttl_s: float = 30.0,
+    lookup_timeout_s: float = 3.0,
 ) -> FirebaseTokenVerifier:
-    """Google's keys in production; the Auth emulator's unsigned tokens when settings name it."""
+    """Google's keys in production; locally the Auth emulator's unsigned tokens, each checked
+    against its user's record there."""
     import firebase_admin
 
     app = firebase_app_for(settings)
-    keys = None if settings.firebase_auth_emulator_host else JwksCache(FIREBASE_JWKS_URL, http)
+    emulated = bool(settings.firebase_auth_emulator_host)
     return FirebaseTokenVerifier(
         settings.project_id,
-        keys=keys,
+        keys=None if emulated else JwksCache(FIREBASE_JWKS_URL, http),
         lookup=firebase_admin_lookup(app),
+        accounts=firebase_admin_accounts(app) if emulated else None,
+        lookup_timeout_s=lookup_timeout_s,
         revocation_ttl_s=revocation_ttl_s,
         on_close=lambda: firebase_admin.delete_app(app),
     )

@@ -19,7 +19,6 @@ from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.proxy import Proxy
 from agora_gateway.ratelimit import RateLimiter
-from agora_gateway.redis_pipe import RedisPipe
 from agora_gateway.security import RefusalWatch
 from agora_gateway.settings import GatewaySettings
 
@@ -32,12 +31,6 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
         resources: Resources = app.state.resources
         assert resources.redis is not None
         transport = make_proxy_transport(settings)
-        assert settings.redis_url is not None  # Needs(redis=True) has checked it
-        limits_store = RedisPipe.from_url(
-            settings.redis_url,
-            connect_timeout_s=settings.dependency_timeout_s,
-            timeout_s=settings.dependency_timeout_s,
-        )
         tokens = token_verifier_for(
             settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
         )
@@ -52,7 +45,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
             transport,
             resources.services.auth,
             tokens,
-            RateLimiter(limits_store),
+            RateLimiter(resources.redis, timeout_s=settings.dependency_timeout_s),
             refusals=refusals,
         )
         app.state.openapi = OpenApiComposer(resources.services)
@@ -60,7 +53,6 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
             yield
         finally:
             await refusals.aclose()
-            await limits_store.aclose()
             tokens.close()
             await transport.aclose()
 

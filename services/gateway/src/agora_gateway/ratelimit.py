@@ -1,5 +1,5 @@
-"""Rate limits: GCRA in Redis (one EVALSHA on a pipelined connection), falling back to a
-per-instance limit when Redis fails.
+"""Rate limits: GCRA in Redis (one EVALSHA through the service's redis-py client), falling back
+to a per-instance limit when Redis fails.
 
 GCRA keeps one timestamp per key (the "theoretical arrival time"), so it is exact across any number
 of gateway instances: every instance asks Redis, and the script reads Redis's own clock.
@@ -7,15 +7,16 @@ of gateway instances: every instance asks Redis, and the script reads Redis's ow
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
 from dataclasses import dataclass
 
-from redis.exceptions import NoScriptError, RedisError
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from agora_common.cache import ExpiringCache
-from agora_gateway.redis_pipe import RedisPipe
 
 log = logging.getLogger("agora.gateway.ratelimit")
 
@@ -112,13 +113,22 @@ class RateLimiter:
     """
 
     def __init__(
-        self, redis: RedisPipe, *, prefix: str = "rate_limit", cooldown_s: float = 5.0
+        self,
+        redis: aioredis.Redis,
+        *,
+        prefix: str = "rate_limit",
+        cooldown_s: float = 5.0,
+        timeout_s: float = 0.25,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.cooldown_s = cooldown_s
+        # The whole check, redis-py's own retries and reconnects included: a Redis that does
+        # not answer costs a request at most this long, then the local limit takes over.
+        self.timeout_s = timeout_s
         self.local = LocalLimiter()
-        self._sha: str | None = None
+        # EVALSHA, loading the script again when Redis has lost it (a restart).
+        self._gcra = redis.register_script(GCRA_LUA)
         self._redis_down_until = 0.0
 
     async def check(self, group: str, caller: str, limit: Limit) -> Decision:
@@ -135,23 +145,9 @@ class RateLimiter:
         return self.local.check(key, limit)
 
     async def _check_redis(self, key: str, limit: Limit) -> Decision:
-        if self._sha is None:
-            self._sha = await self._load_script()
-        try:
-            result = await self._evalsha(self._sha, key, limit)
-        except NoScriptError:  # Redis restarted and lost its script cache
-            self._sha = await self._load_script()
-            result = await self._evalsha(self._sha, key, limit)
+        async with asyncio.timeout(self.timeout_s):
+            result = await self._gcra(keys=[key], args=[limit.interval_us, limit.period_us])
         allowed, remaining, retry_us, reset_us = (int(x) for x in result)
         return Decision(
             bool(allowed), limit.requests, remaining, retry_us / 1e6, max(0, reset_us) / 1e6
-        )
-
-    async def _load_script(self) -> str:
-        sha = await self.redis.call("SCRIPT", "LOAD", GCRA_LUA)
-        return sha.decode() if isinstance(sha, bytes) else str(sha)
-
-    async def _evalsha(self, sha: str, key: str, limit: Limit) -> list[int]:
-        return list(
-            await self.redis.call("EVALSHA", sha, 1, key, limit.interval_us, limit.period_us)
         )
