@@ -134,7 +134,6 @@ class Stack:
             },
             "local_agents_root": repo_root() / "agents",
             "local_log_dir": self.state_dir / "agents",
-            "egress_allowed_networks": ("127.0.0.0/8",),
         }
         kwargs.update(overrides)
         return ExecutorSettings(
@@ -171,7 +170,6 @@ class Stack:
             "tasks_target_url": self.vetting,
             "local_task_credential": self.task_credential,
             "agents_root": self.state_dir / "sources" / "agents",
-            "egress_allowed_networks": ("127.0.0.0/8",),
             "scan_timeout_s": 120.0,
         }
         kwargs.update(overrides)

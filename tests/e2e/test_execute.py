@@ -314,20 +314,20 @@ async def test_a_bad_answer_is_502_and_never_reflected(
     assert "169.254" not in response.text
 
 
-# --- egress: a strict executor (no local allowlist) --------------------------------------------
+# --- egress: an executor that started no agent (nothing local is admitted) ---------------------
 
 
 @pytest.fixture(scope="module")
 def strict_executor(stack: Stack) -> Iterator[str]:
     port = free_port()
-    with stack.serve_executor(port=port, egress_allowed_networks=()) as url:
+    with stack.serve_executor(port=port) as url:
         yield url
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1:{port}",  # a real local agent: allowed only with the dev allowlist
+        "http://127.0.0.1:{port}",  # a real local agent, but one another runtime started
         "https://127.0.0.1:{port}",
         "https://169.254.169.254",
         "https://10.0.0.1",

@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Needs, Resources, create_service_app
-from agora_common.clients import make_proxy_transport
+from agora_common.clients import make_transport
 from agora_common.firebase import token_verifier_for
 from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.openapi import OpenApiComposer
@@ -29,7 +29,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources: Resources = app.state.resources
         assert resources.redis is not None
-        transport = make_proxy_transport(settings)
+        transport = make_transport(settings)
         assert settings.redis_url is not None  # Needs(redis=True) has checked it
         limits_store = RedisPipe.from_url(
             settings.redis_url,
