@@ -566,15 +566,18 @@ async def test_a_key_whose_call_never_left_is_free_for_a_retry(
         assert "idempotent-replayed" not in response.headers
 
 
-def test_a_redeploy_under_way_does_not_break_executions(
-    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+async def test_a_redeploy_under_way_does_not_break_executions(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any], repository: ExecutorRepository
 ) -> None:
     """Auth already holds a secret the running agent has never seen (a new revision rolling
     out); the executor falls back to the previous one, which the running agent knows."""
     rotate_secret(stack, quantflow["id"])
     port = free_port()
     # Another executor did not start the agent: it admits the agent's endpoint by name.
-    endpoint = quantflow["url"].removeprefix("http://")
+    # (where it runs now: an earlier test may have deployed it again)
+    deployment = await repository.get_deployment(quantflow["id"])
+    assert deployment is not None
+    endpoint = str(deployment["url"]).removeprefix("http://")
     with stack.serve_executor(
         port=port, egress_local_endpoints=(*stack.agent_endpoints, endpoint)
     ) as fresh_executor:  # nothing cached yet
