@@ -70,6 +70,10 @@ bench-execute: install wrk ## A QuantFlow tool, direct and through gateway + exe
 bench-analytics: install ## Analytics ingestion throughput and query latency (100,000 events)
 	PYTHONPATH=. uv run --frozen python bench/analytics/run.py
 
+.PHONY: bench-http-clients
+bench-http-clients: install ## Outbound HTTP clients: CPU per request and p50, one upstream, interleaved
+	PYTHONPATH=. uv run --frozen python bench/http_clients/run.py
+
 .PHONY: deploy-%
 deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-registry)
 	@[[ " $(SERVICES) " == *" $* "* ]] || { echo "unknown service '$*' (one of: $(SERVICES))"; exit 2; }

@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from agora_common.egress import EgressGuard, EgressRefused, is_public, system_resolve
-from agora_common.http1 import Http1Transport
-from tests.support.servers import serving
+from agora_common.egress import EgressGuard, EgressRefused, is_public
 
 
 @pytest.mark.parametrize(
@@ -83,11 +79,22 @@ DNS = {
         "https:///nohost",
         "https://agent.example:99999/",
         "http://127.0.0.1:8080/",
+        "https://localhost/",  # refused by name, as by every caller
+        "http://localhost:8080/",
+        "https://LocalHost./",
+        "https://2130706433/",  # numeric forms resolvers read as 127.0.0.1
+        "http://2130706433:8080/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://127.1/",
+        "https://10.1/",
     ],
 )
-def test_refused_urls(url: str) -> None:
+@pytest.mark.parametrize("local", [False, True])
+async def test_refused_urls(url: str, local: bool) -> None:
+    endpoints = ["127.0.0.1:80", "127.0.0.1:443"] if local else []
     with pytest.raises(EgressRefused):
-        EgressGuard(resolve=resolver(DNS)).check_url(url)
+        await EgressGuard(allowed_endpoints=endpoints, resolve=resolver(DNS)).check(url)
 
 
 def test_an_acceptable_url() -> None:
@@ -122,60 +129,43 @@ async def test_public_hosts_resolve_to_their_checked_addresses() -> None:
     assert await guard.addresses("v6.example", 443) == ["2001:4860:4860::8888"]
 
 
-async def test_the_local_allowlist_admits_only_its_networks() -> None:
-    guard = EgressGuard(allowed_networks=["127.0.0.0/8"], resolve=resolver(DNS))
+async def test_the_local_allowlist_admits_only_its_endpoints() -> None:
+    guard = EgressGuard(allowed_endpoints=["127.0.0.1:8080"], resolve=resolver(DNS))
     assert await guard.addresses("127.0.0.1", 8080) == ["127.0.0.1"]
-    assert guard.check_url("http://127.0.0.1:8080/") == ("http", "127.0.0.1", 8080)
-    with pytest.raises(EgressRefused):
-        await guard.addresses("10.0.0.1", 80)
+    assert await guard.check("http://127.0.0.1:8080/") == ("http", "127.0.0.1", 8080)
+    for host, port in [("127.0.0.1", 6379), ("127.0.0.2", 8080), ("10.0.0.1", 80)]:
+        with pytest.raises(EgressRefused):
+            await guard.addresses(host, port)
+        with pytest.raises(EgressRefused):
+            await guard.check(f"http://{host}:{port}/")
     with pytest.raises(EgressRefused):
         guard.check_url("http://agent.example/")
 
 
-def _app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/")
-    async def root() -> dict[str, str]:
-        return {"ok": "yes"}
-
-    return app
+async def test_plain_http_needs_an_admitted_endpoint() -> None:
+    guard = EgressGuard(allowed_endpoints=["127.0.0.1:8080"], resolve=resolver(DNS))
+    with pytest.raises(EgressRefused):
+        await guard.check("http://34.120.1.2:8080/")  # public, but not a local endpoint
 
 
-async def test_the_transport_connects_to_the_checked_address() -> None:
-    with serving(_app()) as base:
-        port = int(base.rsplit(":", 1)[1])
-        url = f"http://agent.example:{port}/"  # a name only the test's DNS knows
-        allowed = EgressGuard(
-            allowed_networks=["127.0.0.0/8"], resolve=resolver({"agent.example": ["127.0.0.1"]})
-        )
-        transport = Http1Transport(resolve=allowed.addresses)
-        async with httpx.AsyncClient(transport=transport) as client:
-            response = await client.get(url)
-        assert response.json() == {"ok": "yes"}
+async def test_admitted_endpoints_can_come_and_go() -> None:
+    running: set[tuple[str, int]] = {("127.0.0.1", 9001)}
 
-        guarded = EgressGuard(resolve=resolver({"agent.example": ["127.0.0.1"]}))
-        transport = Http1Transport(resolve=guarded.addresses)
-        async with httpx.AsyncClient(transport=transport) as client:
-            with pytest.raises(EgressRefused):
-                await client.get(url)
+    async def admits(address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> bool:
+        return (str(address), port) in running
+
+    guard = EgressGuard(admits=admits, resolve=resolver(DNS))
+    assert await guard.check("http://127.0.0.1:9001/") == ("http", "127.0.0.1", 9001)
+    with pytest.raises(EgressRefused):
+        await guard.check("http://127.0.0.1:9002/")
+    running.clear()  # the agent stopped: its port is no longer admitted
+    with pytest.raises(EgressRefused):
+        await guard.check("http://127.0.0.1:9001/")
 
 
 @pytest.mark.parametrize(
-    "url",
-    [
-        "https://agent.example/?next=/internal/agent-secrets/x",
-        "https://agent.example/#frag",
-        "https://" + "a" * 64 + ".example/",  # a label over 63 characters
-        "https://a..b.example/",
-    ],
+    "text", ["127.0.0.1", "127.0.0.0/8:80", "localhost:80", "1.2.3.4:0", ":80"]
 )
-async def test_queries_fragments_and_bad_names_are_refused(url: str) -> None:
-    guard = EgressGuard(resolve=system_resolve)
-
-    async def check() -> None:
-        _, host, port = guard.check_url(url)
-        await guard.addresses(host, port)  # the real resolver rejects what slipped through
-
-    with pytest.raises(EgressRefused):
-        await check()
+def test_malformed_local_endpoints_are_refused_at_start(text: str) -> None:
+    with pytest.raises(ValueError, match="endpoint"):
+        EgressGuard(allowed_endpoints=[text])

@@ -49,6 +49,13 @@ class Stack:
     analytics: str = ""
     vetting: str = ""
     task_credential: str = "e2e-task-credential"
+    # Loopback ports the tests' stand-in agents use: the executor admits them by name
+    # (`egress_local_endpoints`), as it admits the agents its own runtime starts.
+    agent_ports: tuple[int, ...] = ()
+
+    @property
+    def agent_endpoints(self) -> tuple[str, ...]:
+        return tuple(f"127.0.0.1:{port}" for port in self.agent_ports)
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
@@ -134,7 +141,7 @@ class Stack:
             },
             "local_agents_root": repo_root() / "agents",
             "local_log_dir": self.state_dir / "agents",
-            "egress_allowed_networks": ("127.0.0.0/8",),
+            "egress_local_endpoints": self.agent_endpoints,
         }
         kwargs.update(overrides)
         return ExecutorSettings(
@@ -171,7 +178,6 @@ class Stack:
             "tasks_target_url": self.vetting,
             "local_task_credential": self.task_credential,
             "agents_root": self.state_dir / "sources" / "agents",
-            "egress_allowed_networks": ("127.0.0.0/8",),
             "scan_timeout_s": 120.0,
         }
         kwargs.update(overrides)
@@ -213,6 +219,7 @@ def stack(
         executor=f"http://127.0.0.1:{free_port()}",
         analytics=f"http://127.0.0.1:{free_port()}",
         vetting=f"http://127.0.0.1:{free_port()}",
+        agent_ports=(free_port(), free_port()),
     )
     with (
         partial.serve_registry(),

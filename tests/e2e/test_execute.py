@@ -194,6 +194,30 @@ def test_agent_health_is_probed_and_cached(
     assert second.json()["checked_at"] == first.json()["checked_at"]
 
 
+async def test_health_refuses_loopback_ports_no_local_agent_holds(
+    stack: Stack, owner: EmulatorUser, user: EmulatorUser, repository: ExecutorRepository
+) -> None:
+    # The stack's Redis and Auth emulator listen on loopback; no agent the runtime started does.
+    redis_port = stack.emulator_env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0]
+    auth_port = stack.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"].rsplit(":", 1)[1]
+    for url in (
+        f"http://127.0.0.1:{redis_port}",
+        f"http://127.0.0.1:{auth_port}",
+        f"https://localhost:{auth_port}",
+        f"https://2130706433:{auth_port}",
+    ):
+        agent_id = await active_agent_at(stack, owner, repository, url)
+        answer = call(stack, "GET", f"/agents/{agent_id}/health", user)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["healthy"], body["status"], body["error"]) == (
+            False,
+            "unhealthy",
+            "EGRESS_REFUSED",
+        ), url
+        assert "status_code" not in body  # never the remote's own answer
+
+
 def test_pending_and_suspended_agents_are_not_executed(
     stack: Stack, owner: EmulatorUser, user: EmulatorUser
 ) -> None:
@@ -239,8 +263,8 @@ def _rogue_app() -> FastAPI:
 
 
 @pytest.fixture(scope="module")
-def rogue() -> Iterator[str]:
-    with serving(_rogue_app()) as base:
+def rogue(stack: Stack) -> Iterator[str]:
+    with serving(_rogue_app(), stack.agent_ports[0]) as base:
         yield base
 
 
@@ -273,7 +297,9 @@ def rotate_secret(stack: Stack, agent_id: str) -> str:
 async def test_a_dead_agent_is_a_fast_503(
     stack: Stack, owner: EmulatorUser, user: EmulatorUser, repository: ExecutorRepository
 ) -> None:
-    agent_id = await active_agent_at(stack, owner, repository, f"http://127.0.0.1:{free_port()}")
+    agent_id = await active_agent_at(
+        stack, owner, repository, f"http://127.0.0.1:{stack.agent_ports[1]}"
+    )
     started = time.monotonic()
     response = execute(stack, user, agent_id, "black_scholes", {"spot": 1})
     assert response.status_code == 503, response.text
@@ -314,20 +340,20 @@ async def test_a_bad_answer_is_502_and_never_reflected(
     assert "169.254" not in response.text
 
 
-# --- egress: a strict executor (no local allowlist) --------------------------------------------
+# --- egress: an executor that started no agent (nothing local is admitted) ---------------------
 
 
 @pytest.fixture(scope="module")
 def strict_executor(stack: Stack) -> Iterator[str]:
     port = free_port()
-    with stack.serve_executor(port=port, egress_allowed_networks=()) as url:
+    with stack.serve_executor(port=port, egress_local_endpoints=()) as url:
         yield url
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1:{port}",  # a real local agent: allowed only with the dev allowlist
+        "http://127.0.0.1:{port}",  # a real local agent, but one another runtime started
         "https://127.0.0.1:{port}",
         "https://169.254.169.254",
         "https://10.0.0.1",
@@ -554,7 +580,9 @@ async def test_a_retried_key_after_a_timeout_replays_the_timeout_not_the_tool(
 async def test_a_key_whose_call_never_left_is_free_for_a_retry(
     stack: Stack, owner: EmulatorUser, user: EmulatorUser, repository: ExecutorRepository
 ) -> None:
-    agent_id = await active_agent_at(stack, owner, repository, f"http://127.0.0.1:{free_port()}")
+    agent_id = await active_agent_at(
+        stack, owner, repository, f"http://127.0.0.1:{stack.agent_ports[1]}"
+    )
     key = {"Idempotency-Key": f"down-{time.time_ns()}"}
     for _ in range(2):  # each attempt really tries the (dead) agent again
         response = execute(stack, user, agent_id, "black_scholes", {"spot": 1}, headers=key)
@@ -562,14 +590,21 @@ async def test_a_key_whose_call_never_left_is_free_for_a_retry(
         assert "idempotent-replayed" not in response.headers
 
 
-def test_a_redeploy_under_way_does_not_break_executions(
-    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+async def test_a_redeploy_under_way_does_not_break_executions(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any], repository: ExecutorRepository
 ) -> None:
     """Auth already holds a secret the running agent has never seen (a new revision rolling
     out); the executor falls back to the previous one, which the running agent knows."""
     rotate_secret(stack, quantflow["id"])
     port = free_port()
-    with stack.serve_executor(port=port) as fresh_executor:  # nothing cached yet
+    # Another executor did not start the agent: it admits the agent's endpoint by name.
+    # (where it runs now: an earlier test may have deployed it again)
+    deployment = await repository.get_deployment(quantflow["id"])
+    assert deployment is not None
+    endpoint = str(deployment["url"]).removeprefix("http://")
+    with stack.serve_executor(
+        port=port, egress_local_endpoints=(*stack.agent_endpoints, endpoint)
+    ) as fresh_executor:  # nothing cached yet
         who = UserIdentity(kind=CallerKind.USER, uid=user.uid)
         response = httpx.post(
             f"{fresh_executor}/execute",

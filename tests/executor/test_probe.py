@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,10 +13,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agora_common.egress import EgressGuard
+from agora_common.egress_client import make_guarded_client
 from agora_common.iam.client import ServiceAuth
 from agora_executor.probe import RevisionProbe
 from tests.support.servers import serving
 
+CLOSED = 9  # nothing listens on the discard port here
 SEEN: list[str | None] = []
 STATE: dict[str, Any] = {"health": 200, "tools": ["a", "b"]}
 
@@ -45,11 +47,12 @@ def revision() -> Iterator[str]:
 
 
 @pytest.fixture
-async def probe() -> AsyncIterator[RevisionProbe]:
+async def probe(revision: str) -> AsyncIterator[RevisionProbe]:
     STATE.update(health=200, tools=["a", "b"])
-    async with httpx.AsyncHTTPTransport() as transport:
-        guard = EgressGuard(allowed_networks=("127.0.0.0/8",))
-        yield RevisionProbe(transport, guard, ServiceAuth(FixedToken()), timeout_s=2.0)
+    # The revision's endpoint, and a closed one for the unreachable case.
+    guard = EgressGuard(allowed_endpoints=(urlsplit(revision).netloc, f"127.0.0.1:{CLOSED}"))
+    async with make_guarded_client(guard, timeout_s=2.0) as http:
+        yield RevisionProbe(http, guard, ServiceAuth(FixedToken()), timeout_s=2.0)
 
 
 async def test_a_matching_revision_has_no_findings(probe: RevisionProbe, revision: str) -> None:
@@ -69,6 +72,6 @@ async def test_a_failing_health_is_a_finding(probe: RevisionProbe, revision: str
 
 
 async def test_an_unreachable_revision_is_a_finding(probe: RevisionProbe) -> None:
-    (finding,) = await probe.findings("http://127.0.0.1:9", ["a"])
+    (finding,) = await probe.findings(f"http://127.0.0.1:{CLOSED}", ["a"])
     assert finding["check"] == "/health"
     assert finding["message"] == "unreachable"

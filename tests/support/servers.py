@@ -34,10 +34,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Run `app` under uvicorn as the services run (lifespan included) and yield its base URL."""
+def serving(app: ASGIApp, port: int | None = None, **tls: str) -> Iterator[str]:
+    """Run `app` under uvicorn as the services run (lifespan included) and yield its base URL.
+
+    `tls` (uvicorn's `ssl_certfile`, `ssl_keyfile`) serves https instead.
+    """
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **uvicorn_options(app))
+    options = {**uvicorn_options(app), **tls}
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -47,7 +51,7 @@ def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

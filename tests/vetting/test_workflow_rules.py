@@ -40,7 +40,7 @@ def test_task_names_come_from_the_agent_and_its_card() -> None:
     [
         ({"CLOUD_TASKS_EMULATOR_HOST": "127.0.0.1:8123"}, "CLOUD_TASKS_EMULATOR_HOST"),
         ({"local_task_credential": "x"}, "local_task_credential"),
-        ({"egress_allowed_networks": ("127.0.0.0/8",)}, "egress_allowed_networks"),
+        ({"egress_local_endpoints": ("127.0.0.1:8080",)}, "egress_local_endpoints"),
         ({"tasks_target_url": None}, "tasks_target_url"),
     ],
 )

@@ -13,42 +13,39 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from httpx_aiohttp import AiohttpTransport
 
-from agora_common.http1 import Http1Transport
 from agora_common.settings import ServiceSettings
 from agora_common.tracing import outgoing_trace_headers
 
+# Below the servers' own idle timeout (uvicorn closes after 5 s). A connection reused just as the
+# server closes it fails the call (aiohttp reports it as a connect error), and a POST is never
+# retried: seen as a rare 503 between services under test load.
+KEEPALIVE_EXPIRY_S = 4.0
 
-async def _propagate_trace(request: httpx.Request) -> None:
+
+async def propagate_trace(request: httpx.Request) -> None:
     for name, value in outgoing_trace_headers().items():
         request.headers.setdefault(name, value)
 
 
 def make_transport(settings: ServiceSettings) -> AiohttpTransport:
-    """aiohttp's connection pool behind httpx's transport interface, with explicit limits."""
+    """aiohttp's connection pool behind httpx's transport interface, with explicit limits.
+
+    For the services' own configured URLs (and the gateway's proxy); supplied URLs go through
+    `agora_common.egress_client` instead.
+    """
     limits = httpx.Limits(
         max_connections=settings.http_max_connections,
         max_keepalive_connections=settings.http_max_connections,
-        # Below the servers' own idle timeout (uvicorn closes after 5 s). A connection reused just
-        # as the server closes it fails the call (aiohttp reports it as a connect error), and a
-        # POST is never retried: seen as a rare 503 between services under test load.
-        keepalive_expiry=4.0,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
     return AiohttpTransport(limits=limits, trust_env=False)
-
-
-def make_proxy_transport(settings: ServiceSettings) -> Http1Transport:
-    """The lean keep-alive transport for calls on a hot path (the gateway's proxy)."""
-    return Http1Transport(
-        max_idle_per_host=settings.http_max_connections,
-        connect_timeout_s=settings.http_connect_timeout_s,
-    )
 
 
 def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
     """One pooled client with explicit timeouts and limits; trace headers on every call.
 
-    The transport is aiohttp's pool behind the httpx API: httpcore's pool polls every pooled
-    connection on each request, several ms of CPU per call under load (docs/benchmarks.md).
+    The transport is aiohttp's pool behind the httpx API, the one outbound stack: httpcore's
+    pool costs several times its CPU per call (docs/benchmarks.md).
     """
     timeout = httpx.Timeout(
         connect=settings.http_connect_timeout_s,
@@ -61,7 +58,7 @@ def make_http_client(settings: ServiceSettings) -> httpx.AsyncClient:
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
-        event_hooks={"request": [_propagate_trace]},
+        event_hooks={"request": [propagate_trace]},
     )
 
 

@@ -3,7 +3,8 @@
 Each delivery is a JSON POST with `X-Agora-Signature: t=<unix seconds>,v1=<hex>`, where v1 is
 HMAC-SHA256 under the receiver's secret over `<t>.<body>`. Receivers recompute it and refuse
 stale timestamps. The URL is an SSRF risk like any other supplied URL: it goes through the
-egress guard, connections reach only the addresses it checked, redirects are not followed.
+egress guard's client, connections reach only the addresses it checked, redirects are not
+followed. The services give it a guard with no local allowlist: never loopback or private.
 A failed delivery is reported to the caller (and recorded by it), never raised.
 """
 
@@ -13,14 +14,13 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from agora_common.egress import EgressGuard
-from agora_common.http1 import Http1Transport
+from agora_common.egress_client import make_guarded_client
 
 log = logging.getLogger("agora.webhooks")
 SIGNATURE_HEADER = "X-Agora-Signature"
@@ -32,12 +32,15 @@ def webhook_signature(secret: str, body: bytes, timestamp: int) -> str:
 
 
 class WebhookSender:
-    def __init__(self, guard: EgressGuard, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        guard: EgressGuard,
+        *,
+        timeout_s: float = 5.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._guard = guard
-        self._transport = Http1Transport(connect_timeout_s=timeout_s, resolve=guard.addresses)
-        self._client = httpx.AsyncClient(
-            transport=self._transport, timeout=timeout_s, follow_redirects=False
-        )
+        self._client = make_guarded_client(guard, timeout_s=timeout_s, ssl_context=ssl_context)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -51,7 +54,6 @@ class WebhookSender:
         }
         outcome: dict[str, Any] = {"at": datetime.now(UTC)}
         try:
-            self._guard.check_url(url)
             response = await self._client.post(url, content=body, headers=headers)
         except Exception as exc:  # refused by the guard, unreachable, timed out
             log.warning(

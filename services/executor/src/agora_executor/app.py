@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from agora_common.agents import AgentDirectory
 from agora_common.app import Needs, Resources, create_service_app
 from agora_common.egress import EgressGuard
-from agora_common.http1 import Http1Transport
+from agora_common.egress_client import make_guarded_client
 from agora_executor.caller import AgentCaller
 from agora_executor.deploy import DeployService
 from agora_executor.directory import Secrets
@@ -17,6 +17,7 @@ from agora_executor.logs import ExecutionLogWriter
 from agora_executor.probe import RevisionProbe
 from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
 from agora_executor.routes import deploy, execute
+from agora_executor.runtime import LocalRuntime
 from agora_executor.runtimes import runtime_for
 from agora_executor.service import ExecutionService
 from agora_executor.settings import ExecutorSettings
@@ -33,15 +34,21 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
         assert resources.firestore is not None
         assert resources.redis is not None
         async with AsyncExitStack() as stack:
-            guard = EgressGuard(allowed_networks=settings.egress_allowed_networks)
-            # Agents are called on the lean keep-alive transport, connecting only to addresses
-            # the guard checked.
-            transport = Http1Transport(
-                connect_timeout_s=settings.agent_connect_timeout_s, resolve=guard.addresses
-            )
-            stack.push_async_callback(transport.aclose)
             runtime = runtime_for(settings, resources)
             stack.push_async_callback(runtime.aclose)
+            # Agents are called only at addresses the one egress rule admits; locally, also the
+            # endpoints of agents this executor's runtime started.
+            guard = EgressGuard(
+                allowed_endpoints=settings.egress_local_endpoints,
+                admits=runtime.admits if isinstance(runtime, LocalRuntime) else None,
+            )
+            http = make_guarded_client(
+                guard,
+                timeout_s=settings.max_agent_timeout_s,
+                connect_timeout_s=settings.agent_connect_timeout_s,
+                max_connections=settings.http_max_connections,
+            )
+            stack.push_async_callback(http.aclose)
             repository = ExecutorRepository(
                 resources.firestore, timeout_s=settings.dependency_timeout_s
             )
@@ -51,7 +58,7 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
             directory = AgentDirectory(resources.services, ttl_s=ttl, stale_s=ttl)
             secrets = Secrets(resources.services, ttl_s=ttl, stale_s=ttl)
             caller = AgentCaller(
-                transport,
+                http,
                 guard,
                 connect_timeout_s=settings.agent_connect_timeout_s,
                 max_response_bytes=settings.max_response_bytes,
@@ -71,7 +78,7 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
             app.state.repository = repository
             app.state.shipper = shipper
             app.state.executions = executions
-            probe = RevisionProbe(transport, guard, resources.services.auth)
+            probe = RevisionProbe(http, guard, resources.services.auth)
             app.state.deployments = DeployService(
                 directory,
                 secrets,
@@ -81,7 +88,7 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
                 on_deployed=executions.forget_target,
             )
             app.state.health = HealthProbe(
-                transport, guard, resources.redis, ttl_s=settings.health_cache_ttl_s
+                http, guard, resources.redis, ttl_s=settings.health_cache_ttl_s
             )
             yield
 

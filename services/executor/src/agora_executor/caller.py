@@ -51,13 +51,13 @@ class AgentAnswer:
 class AgentCaller:
     def __init__(
         self,
-        transport: httpx.AsyncBaseTransport,
+        http: httpx.AsyncClient,
         guard: EgressGuard,
         *,
         connect_timeout_s: float,
         max_response_bytes: int,
     ) -> None:
-        self.transport = transport
+        self.http = http  # the guarded client (agora_common.egress_client)
         self.guard = guard
         self.max_response_bytes = max_response_bytes
         self._timeouts = {"connect": connect_timeout_s, "pool": None}
@@ -87,7 +87,7 @@ class AgentCaller:
         )
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self.transport.handle_async_request(request)
+                response = await self.http.send(request, stream=True)
                 try:
                     raw = await self._read_capped(response)
                 finally:
@@ -101,8 +101,8 @@ class AgentCaller:
         return self._parse(response.status_code, raw)
 
     def _endpoint(self, base_url: str) -> httpx.URL:
-        """`{base_url}/execute`, checked and parsed once per agent URL (both depend on the URL
-        alone); the addresses it resolves to are checked on every new connection."""
+        """`{base_url}/execute`, its form checked and parsed once per agent URL; its address is
+        checked by the client on every request (literals) or every new connection (names)."""
         endpoint = self._endpoints.get(base_url)
         if endpoint is None:
             self.guard.check_url(base_url)

@@ -1,4 +1,8 @@
-"""Agent health: a probe of the agent's `/health` under the egress rules, cached in Redis."""
+"""Agent health: a probe of the agent's `/health` under the egress rules, cached in Redis.
+
+The answer says healthy or unhealthy, never the remote status code or why a connection failed:
+relayed, those would turn the probe into a scanner of whatever the URL names.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +26,13 @@ PROBE_TIMEOUT_S = 5.0
 class HealthProbe:
     def __init__(
         self,
-        transport: httpx.AsyncBaseTransport,
+        http: httpx.AsyncClient,
         guard: EgressGuard,
         redis: aioredis.Redis,
         *,
         ttl_s: int,
     ) -> None:
-        self._transport = transport
+        self._http = http  # the guarded client (agora_common.egress_client)
         self._guard = guard
         self._redis = redis
         self._ttl_s = ttl_s
@@ -51,31 +55,32 @@ class HealthProbe:
         except Exception as exc:
             log.warning("health cache read failed", extra={"error": type(exc).__name__})
             return None
-        return AgentHealth.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        try:
+            return AgentHealth.model_validate_json(raw)
+        except ValueError:  # written by an older version: probe again
+            return None
 
     async def _probe(self, agent_id: str, url: str) -> AgentHealth:
         started = time.perf_counter()
-        status: int | None = None
+        healthy = False
         error: str | None = None
         try:
             self._guard.check_url(url)
-            request = httpx.Request("GET", f"{url.rstrip('/')}/health")
             async with asyncio.timeout(PROBE_TIMEOUT_S):
-                response = await self._transport.handle_async_request(request)
-                await response.aclose()
-            status = response.status_code
+                response = await self._http.get(f"{url.rstrip('/')}/health")
+            healthy = response.status_code == 200
         except AgoraError as exc:
-            error = exc.code
+            error = exc.code if exc.code == "EGRESS_REFUSED" else "UNREACHABLE"
         except (ValueError, UnicodeError):
             error = "EGRESS_REFUSED"
-        except TimeoutError:
-            error = "TIMEOUT"
-        except httpx.HTTPError:
+        except (TimeoutError, httpx.HTTPError):
             error = "UNREACHABLE"
         return AgentHealth(
             agent_id=agent_id,
-            healthy=status == 200,
-            status_code=status,
+            healthy=healthy,
+            status="healthy" if healthy else "unhealthy",
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             error=error,
             checked_at=datetime.now(UTC),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,8 @@ class Execution(BaseModel):
 class AgentHealth(BaseModel):
     agent_id: str
     healthy: bool
-    status_code: int | None = None
+    # In words only: the remote status code is never relayed.
+    status: Literal["healthy", "unhealthy"]
     latency_ms: float | None = None
     error: str | None = None
     checked_at: datetime

@@ -33,17 +33,17 @@ class _TooLarge(Exception):
 
 
 class RevisionProbe:
-    """GET `/health` and the agent's own card, on the executor's transport and egress rules."""
+    """GET `/health` and the agent's own card, on the executor's guarded client."""
 
     def __init__(
         self,
-        transport: httpx.AsyncBaseTransport,
+        http: httpx.AsyncClient,
         guard: EgressGuard,
         identity: ServiceAuth,
         *,
         timeout_s: float = PROBE_TIMEOUT_S,
     ) -> None:
-        self._transport = transport
+        self._http = http  # the guarded client (agora_common.egress_client)
         self._guard = guard
         self._identity = identity
         self._timeout_s = timeout_s
@@ -88,7 +88,7 @@ class RevisionProbe:
                 headers={"authorization": authorization, **outgoing_trace_headers()},
             )
             async with asyncio.timeout(self._timeout_s):
-                response = await self._transport.handle_async_request(request)
+                response = await self._http.send(request, stream=True)
                 try:
                     raw = await _read_capped(response)
                 finally:

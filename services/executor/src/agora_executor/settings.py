@@ -23,8 +23,9 @@ class ExecutorSettings(ServiceSettings):
     agent_connect_timeout_s: float = Field(default=2.0, gt=0, le=30)
     max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=8 * 1024 * 1024)
     max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=32 * 1024 * 1024)
-    # Local development only: networks agents may live on (e.g. 127.0.0.0/8 for local agents).
-    egress_allowed_networks: tuple[str, ...] = ()
+    # Local development only: `address:port` endpoints egress admits besides public addresses
+    # (agents the local runtime started are admitted without being named here).
+    egress_local_endpoints: tuple[str, ...] = ()
     # How long an agent's record and secret are reused before the registry / auth are asked again.
     agent_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
     health_cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
@@ -49,9 +50,9 @@ class ExecutorSettings(ServiceSettings):
     def _local_only_settings(self) -> Self:
         if self.is_local:
             return self
-        if self.egress_allowed_networks:
+        if self.egress_local_endpoints:
             raise UnsafeSettingsError(
-                "executor: egress_allowed_networks is for local development only"
+                "executor: egress_local_endpoints is for local development only"
             )
         if self.runtime == "local":
             raise UnsafeSettingsError("executor: the local agent runtime is for development only")

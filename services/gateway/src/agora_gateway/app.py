@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agora_common.app import Needs, Resources, create_service_app
 from agora_common.bodies import BodyLimit
-from agora_common.clients import make_proxy_transport
+from agora_common.clients import make_transport
 from agora_common.firebase import token_verifier_for
 from agora_common.heads import HeadLimit
 from agora_common.middleware import RequestContextMiddleware
@@ -30,7 +30,7 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources: Resources = app.state.resources
         assert resources.redis is not None
-        transport = make_proxy_transport(settings)
+        transport = make_transport(settings)
         tokens = token_verifier_for(
             settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
         )

@@ -32,7 +32,6 @@ from agora_common.iam.client import ServiceAuth
 from agora_common.identity import identity_headers
 from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.tracing import outgoing_trace_headers
-from agora_common.urls import parsed_url
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.security import RefusalWatch
@@ -181,9 +180,7 @@ class Proxy:
         upstream_headers.append((b"authorization", authorization.encode()))
         upstream_headers += [(k.encode(), v.encode()) for k, v in outgoing_trace_headers().items()]
         query = scope.get("query_string", b"")
-        url = parsed_url(
-            f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
-        )
+        url = f"{base}{found.upstream_path}" + (f"?{query.decode('latin-1')}" if query else "")
         method = scope["method"]
         has_body = method not in SAFE_METHODS
         body = CappedBody(receive, has_body=has_body)

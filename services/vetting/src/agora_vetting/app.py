@@ -6,15 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from agora_common.agents import AgentDirectory
 from agora_common.app import Needs, Resources, create_service_app
 from agora_common.audit import AuditLog
-from agora_common.egress import EgressGuard
+from agora_common.egress import EgressGuard, IPAddress
+from agora_common.egress_client import make_guarded_client
 from agora_common.errors import AgoraError
-from agora_common.http1 import Http1Transport
 from agora_common.webhooks import WebhookSender
 from agora_vetting.repository import VettingRepository
 from agora_vetting.routes import admin, internal
@@ -41,28 +40,31 @@ def create_app(settings: VettingSettings | None = None) -> FastAPI:
                 await queue.ensure_queue()
             except (AgoraError, Exception) as exc:  # the first enqueue says so again
                 log.warning("scan queue not checked", extra={"error": type(exc).__name__})
-            guard = EgressGuard(allowed_networks=settings.egress_allowed_networks)
-            # Probes connect only to addresses the guard checked; redirects are not followed.
-            probes = httpx.AsyncClient(
-                transport=Http1Transport(
-                    connect_timeout_s=settings.probe_timeout_s, resolve=guard.addresses
-                ),
-                timeout=settings.probe_timeout_s,
-                follow_redirects=False,
+            repository = VettingRepository(resources.firestore, timeout_s=timeout)
+
+            async def deployed_locally(address: IPAddress, port: int) -> bool:
+                host = f"[{address}]" if address.version == 6 else str(address)
+                return await repository.local_deployment_at(f"http://{host}:{port}")
+
+            # The one egress rule; locally, also agents the executor's local runtime deployed.
+            guard = EgressGuard(
+                allowed_endpoints=settings.egress_local_endpoints,
+                admits=deployed_locally if settings.is_local else None,
             )
+            probes = make_guarded_client(guard, timeout_s=settings.probe_timeout_s)
             stack.push_async_callback(probes.aclose)
             agents = AgentDirectory(resources.services, ttl_s=0)
-            webhooks = WebhookSender(guard)
+            # Owners' webhooks: public addresses only, in every mode.
+            webhooks = WebhookSender(EgressGuard())
             stack.push_async_callback(webhooks.aclose)
             app.state.vetting = VettingService(
-                VettingRepository(resources.firestore, timeout_s=timeout),
+                repository,
                 queue,
                 Scanner(agents, guard, probes, settings),
                 agents,
                 resources.services,
                 AuditLog(resources.firestore, timeout_s=timeout),
                 deploy_timeout_s=settings.deploy_timeout_s,
-                guard=guard,
                 webhooks=webhooks,
             )
             yield

@@ -17,12 +17,24 @@ SCAN_RECEIPTS = "scan_receipts"
 SCAN_RUNS = "scan_runs"
 DECISIONS = "vetting_decisions"
 OWNER_WEBHOOKS = "owner_webhooks"
+# Written by the executor: where each deployed agent answers.
+DEPLOYMENTS = "deployments"
 
 
 class VettingRepository:
     def __init__(self, db: firestore.AsyncClient, *, timeout_s: float = 2.0) -> None:
         self._db = db
         self._call = bounded_call(timeout_s)
+
+    async def local_deployment_at(self, url: str) -> bool:
+        """Whether the executor's local runtime recorded an agent deployed at `url`."""
+        query: Any = (
+            self._db.collection(DEPLOYMENTS)
+            .where(filter=FieldFilter("url", "==", url))
+            .where(filter=FieldFilter("runtime", "==", "local"))
+            .limit(1)
+        )
+        return bool([doc async for doc in query.stream(**self._call)])
 
     async def queue_page(self, after: datetime | None, limit: int) -> list[dict[str, Any]]:
         """Oldest submissions first; keyset pagination on `submitted_at`."""

@@ -107,8 +107,7 @@ class Scanner:
             return CheckResult(name="egress", status="skipped", reason="no deployment URL")
         started = time.perf_counter()
         try:
-            _, host, port = self._guard.check_url(str(url))
-            await self._guard.addresses(host, port)
+            await self._guard.check_all(str(url))
         except AgoraError as exc:
             finding = {"check": "egress", "message": exc.message, "severity": "high"}
             return CheckResult(name="egress", status="findings", findings=[finding])

@@ -98,6 +98,7 @@ class VettingService:
         guard: EgressGuard | None = None,
         webhooks: WebhookSender | None = None,
     ) -> None:
+        # Webhooks' rule: public addresses only, whatever the mode.
         self._guard = guard or EgressGuard()
         self._webhooks = webhooks
         self._repo = repository
@@ -318,8 +319,7 @@ class VettingService:
 
     async def set_webhook(self, uid: str, url: str) -> OwnerWebhook:
         try:
-            _, host, port = self._guard.check_url(url)
-            await self._guard.addresses(host, port)
+            await self._guard.check_all(url)
         except AgoraError as exc:
             raise ValidationFailed(
                 "The webhook URL is not acceptable",

@@ -37,8 +37,9 @@ class VettingSettings(ServiceSettings):
     agents_root: Path = Path("agents")
     scan_timeout_s: float = Field(default=120.0, gt=0, le=900)
     scan_memory_mb: int = Field(default=1024, ge=128, le=8192)
-    # Local development only: networks agents may live on (as the executor's setting).
-    egress_allowed_networks: tuple[str, ...] = ()
+    # Local development only: `address:port` endpoints the probe may reach besides public
+    # addresses (agents the executor's local runtime deployed are admitted without this).
+    egress_local_endpoints: tuple[str, ...] = ()
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
     deploy_timeout_s: float = Field(default=300.0, gt=0, le=900)
 
@@ -57,8 +58,8 @@ class VettingSettings(ServiceSettings):
             problems.append("CLOUD_TASKS_EMULATOR_HOST is set")
         if self.local_task_credential is not None:
             problems.append("local_task_credential is for the local emulator only")
-        if self.egress_allowed_networks:
-            problems.append("egress_allowed_networks is for local development only")
+        if self.egress_local_endpoints:
+            problems.append("egress_local_endpoints is for local development only")
         if not self.tasks_target_url:
             problems.append("tasks_target_url is required")
         if problems:

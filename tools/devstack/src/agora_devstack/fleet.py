@@ -102,14 +102,13 @@ def service_env(
         settings["TRUSTED_PROXY_HOPS"] = "0"  # nothing in front of it locally: use the peer
     if name == "auth":  # the API keys' local key-encryption key, whatever the working directory
         settings["LOCAL_KEK_FILE"] = str(repo_root() / DEFAULT_LOCAL_KEK_FILE)
+    # Egress admits the agents the executor's local runtime started, and nothing else local.
     if name == "executor":  # agents run here as processes, on loopback addresses
         settings["LOCAL_AGENTS_ROOT"] = str(repo_root() / "agents")
-        settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         if paths.log_dir is not None:
             settings["LOCAL_LOG_DIR"] = str(paths.log_dir / "agents")
     if name == "vetting":  # scans read local sources; tasks come back from the emulator
         settings["AGENTS_ROOT"] = str(repo_root() / "agents")
-        settings["EGRESS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         settings["TASKS_TARGET_URL"] = own_url
         # The emulator sends no OIDC token: tasks carry this run's credential instead.
         settings["LOCAL_TASK_CREDENTIAL"] = secrets.token_urlsafe(32)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from agora_common.egress import IPAddress
 from agora_executor.runtime import orphan_guard
 from agora_executor.runtime.agent_process import AgentProcess, free_port
 from agora_executor.runtime.base import (
@@ -82,6 +83,12 @@ class LocalRuntime:
         self.http = http
         self._agents: dict[str, AgentProcess] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Where each running agent listens: the only loopback endpoints egress admits for it.
+        self._endpoints: dict[str, tuple[IPAddress, int]] = {}
+
+    async def admits(self, address: IPAddress, port: int) -> bool:
+        """Whether an agent this runtime started listens at `address:port` (egress rule)."""
+        return (address, port) in self._endpoints.values()
 
     def pid_of(self, hash_id: str) -> int | None:
         """The running agent's process id (also its process group), if any."""
@@ -106,6 +113,7 @@ class LocalRuntime:
             except OSError as exc:
                 raise DeployFailed(f"Agent {directory.name} could not be started") from exc
             self._agents[name] = agent
+            self._endpoints[name] = (ipaddress.ip_address(self.config.host), port)
             try:
                 await self._wait_healthy(agent, url, directory.name, list(spec.env.values()))
             except BaseException:
@@ -127,6 +135,7 @@ class LocalRuntime:
         await asyncio.gather(*(self._stop(name) for name in list(self._agents)))
 
     async def _stop(self, name: str) -> None:
+        self._endpoints.pop(name, None)
         agent = self._agents.pop(name, None)
         if agent is not None:
             await agent.stop(self.config.grace_s)
