@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -716,3 +717,84 @@ def test_callers_are_checked_before_the_body(stack: Stack) -> None:
     response = httpx.post(f"{stack.executor}/execute", content=b"{", timeout=30)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+# --- schemas stored before the budget existed --------------------------------------------------
+
+
+def _bomb(levels: int) -> dict[str, Any]:
+    """Each level an anyOf of two references to the next: 2**levels evaluations per value."""
+    defs: dict[str, Any] = {
+        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
+        for i in range(levels)
+    }
+    defs[f"a{levels}"] = {"type": "string"}
+    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+
+
+CYCLE = {
+    "type": "object",
+    "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
+    "properties": {"x": {"$ref": "#/$defs/a"}},
+}
+
+
+async def stored_with_schema(
+    stack: Stack,
+    owner: EmulatorUser,
+    repository: ExecutorRepository,
+    db: firestore.AsyncClient,
+    schema: dict[str, Any],
+) -> str:
+    """An active agent whose stored card has `schema`, written past today's card rules."""
+    agent_id = await active_agent_at(stack, owner, repository, f"http://127.0.0.1:{free_port()}")
+    tool = {"name": "black_scholes", "description": "Stored long ago", "input_schema": schema}
+    document = db.collection("agents").document(agent_id)
+    stored_card = json.loads((await document.get()).to_dict()["card"])  # type: ignore[index]
+    stored_card["tools"] = [tool]
+    await document.update({"card": json.dumps(stored_card, sort_keys=True, separators=(",", ":"))})
+    return agent_id
+
+
+async def test_a_stored_bomb_schema_is_refused_at_once_and_delays_nobody(
+    stack: Stack,
+    owner: EmulatorUser,
+    user: EmulatorUser,
+    quantflow: dict[str, Any],
+    repository: ExecutorRepository,
+    db: firestore.AsyncClient,
+) -> None:
+    bomb_id = await stored_with_schema(stack, owner, repository, db, _bomb(16))
+    assert execute(stack, user, quantflow["id"], "black_scholes", OPTION).status_code == 200
+
+    def timed(agent_id: str, payload: dict[str, Any]) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = execute(stack, user, agent_id, "black_scholes", payload)
+        return response, time.monotonic() - started
+
+    # The bomb goes first; an ordinary execution follows while it would still be validating.
+    bomb = asyncio.create_task(asyncio.to_thread(timed, bomb_id, {"x": 1}))
+    await asyncio.sleep(0.2)
+    ordinary, ordinary_s = await asyncio.to_thread(timed, quantflow["id"], OPTION)
+    refused, refused_s = await bomb
+
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "TOOL_SCHEMA_TOO_COMPLEX"
+    assert "$.input_schema.$defs.a8" in [d["path"] for d in error["details"]]
+    assert refused_s < 1.0  # validating it took ~4 s of the event loop
+    assert ordinary.status_code == 200, ordinary.text
+    assert ordinary_s < 1.0  # and the ordinary call waited as long behind it
+
+
+async def test_a_stored_ref_cycle_is_a_409_not_a_500(
+    stack: Stack,
+    owner: EmulatorUser,
+    user: EmulatorUser,
+    repository: ExecutorRepository,
+    db: firestore.AsyncClient,
+) -> None:
+    agent_id = await stored_with_schema(stack, owner, repository, db, CYCLE)
+    response = execute(stack, user, agent_id, "black_scholes", {"x": 1})
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "TOOL_SCHEMA_TOO_COMPLEX"

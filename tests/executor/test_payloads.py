@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 
-from agora_executor.payloads import InvalidPayload, PayloadChecker, UnknownTool, _Compiled
+from agora_executor.payloads import (
+    InvalidPayload,
+    PayloadChecker,
+    ToolSchemaTooComplex,
+    UnknownTool,
+    _Compiled,
+)
 
 EVIL = "^(a+)+$"  # catastrophic backtracking in Python's re: exponential in the input length
 SCHEMA = {
@@ -172,3 +179,89 @@ def test_huge_numbers_are_judged_as_python_judges_them() -> None:
     for number in (10**400, -(10**400), 4, -(10**600)):
         python_valid = not list(compiled.python.iter_errors(number))
         assert compiled.accepts_quickly(number) == python_valid, number
+
+
+# --- schemas over the budget, stored before it existed -----------------------------------------
+
+
+def _bomb(levels: int) -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
+        for i in range(levels)
+    }
+    defs[f"a{levels}"] = {"type": "string"}
+    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        pytest.param(_bomb(16), id="anyOf-bomb"),
+        pytest.param(
+            {
+                "type": "object",
+                "$defs": {"a": {"$ref": "#/$defs/a"}},
+                "properties": {"x": {"$ref": "#/$defs/a"}},
+            },
+            id="ref-cycle",
+        ),
+    ],
+)
+async def test_a_stored_schema_over_the_budget_is_refused_at_once(schema: dict[str, Any]) -> None:
+    checker = PayloadChecker()
+    bomb_card = {"tools": [{"name": "t", "input_schema": schema}]}
+    started = time.perf_counter()
+    for _ in range(3):  # the verdict is kept: every call is refused, none validates
+        with pytest.raises(ToolSchemaTooComplex) as refused:
+            await checker.check_off_loop(bomb_card, "card-bomb", "t", {"x": 1})
+        assert refused.value.status_code == 409
+        assert refused.value.details and refused.value.details[0]["path"].startswith(
+            "$.input_schema"
+        )
+    assert time.perf_counter() - started < 0.5  # the old code took ~4 s for the bomb alone
+
+
+async def test_a_costly_payload_is_checked_without_holding_the_loop() -> None:
+    items = {"anyOf": [{"allOf": [{"type": "string", "minLength": j} for j in range(28)]}] * 32}
+    costly = {
+        "tools": [
+            {
+                "name": "t",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"xs": {"type": "array", "items": items}},
+                },
+            }
+        ]
+    }
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            gaps.append(time.perf_counter() - before)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        with pytest.raises(InvalidPayload):
+            await PayloadChecker().check_off_loop(costly, "card-costly", "t", {"xs": [1] * 2000})
+    finally:
+        ticking.cancel()
+    assert gaps and max(gaps) < 0.25  # the check itself takes longer, in a worker thread
+
+
+def test_unique_items_is_not_quadratic() -> None:
+    schema = {"type": "object", "properties": {"xs": {"type": "array", "uniqueItems": True}}}
+    unique_card = {"tools": [{"name": "t", "input_schema": schema}]}
+    many = [{"a": i} for i in range(20_000)]
+    started = time.perf_counter()
+    PayloadChecker().check(unique_card, "card-u", "t", {"xs": many})
+    with pytest.raises(InvalidPayload):
+        PayloadChecker().check(unique_card, "card-u", "t", {"xs": [*many, {"a": 1.0}, "x"]})
+    with pytest.raises(InvalidPayload):
+        PayloadChecker().check(
+            unique_card, "card-u", "t", {"xs": [[1, {"b": None}], [1.0, {"b": None}]]}
+        )
+    PayloadChecker().check(unique_card, "card-u", "t", {"xs": [1, True, "1", None, 0, False]})
+    assert time.perf_counter() - started < 2.0  # pairwise comparison took minutes here

@@ -31,6 +31,16 @@ def _nested(depth: int) -> dict[str, Any]:
     return schema
 
 
+def _bomb(levels: int) -> dict[str, Any]:
+    """Each level an anyOf of two references to the next: 2**levels evaluations per value."""
+    defs: dict[str, Any] = {
+        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
+        for i in range(levels)
+    }
+    defs[f"a{levels}"] = {"type": "string"}
+    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+
+
 # (case id, JSON body, expected status, a path the error details must name or None)
 CASES: list[tuple[str, Any, int, str | None]] = [
     ("not-an-object", [MINIMAL], 422, "$.body"),
@@ -98,7 +108,42 @@ CASES: list[tuple[str, Any, int, str | None]] = [
         422,
         "$.body.tools[0].input_schema",
     ),
-    ("schema-too-deep", _schema(_nested(40)), 422, "$.body.tools[0].input_schema"),
+    (
+        "schema-too-deep",
+        _schema(_nested(40)),
+        422,
+        "$.body.tools[0].input_schema" + ".properties.x" * 16,
+    ),
+    (
+        "schema-anyof-bomb",
+        _schema(_bomb(16)),
+        422,
+        "$.body.tools[0].input_schema.$defs.a8",
+    ),
+    (
+        "schema-ref-cycle",
+        _schema(
+            {
+                "type": "object",
+                "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
+                "properties": {"x": {"$ref": "#/$defs/a"}},
+            }
+        ),
+        422,
+        "$.body.tools[0].input_schema.$defs.b.$ref",
+    ),
+    (
+        "schema-wide-oneof",
+        _schema({"type": "object", "oneOf": [{"required": [f"p{i}"]} for i in range(40)]}),
+        422,
+        "$.body.tools[0].input_schema.oneOf",
+    ),
+    (
+        "schema-dangling-ref",
+        _schema({"type": "object", "properties": {"a": {"$ref": "#/$defs/nothing"}}}),
+        422,
+        "$.body.tools[0].input_schema.properties.a.$ref",
+    ),
     ("schema-not-a-dict", _schema(["type", "object"]), 422, "$.body.tools[0].input_schema"),
     ("url-not-a-url", card(deployment={"url": "quantflow"}), 422, "$.body.deployment.url"),
     (

@@ -140,7 +140,7 @@ class ExecutionService:
         agent = await self.visible_agent(user, request.agent_id)
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentNotActive()
-        self._payloads.check(
+        await self._payloads.check_off_loop(
             agent.card,
             f"{agent.id}:{agent.updated_at.isoformat()}",
             request.tool_name,

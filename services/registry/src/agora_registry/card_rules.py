@@ -13,11 +13,10 @@ from pydantic import ValidationError
 
 from agora_common.errors import ValidationFailed
 from agora_common.models import CARD_FIELDS, AgentCard
+from agora_common.schema_budget import assess_schema
 from agora_registry.names import normal_name
 
 BODY = "$.body"
-# Deeper schemas are refused before jsonschema walks them (it recurses; so would an attacker).
-MAX_SCHEMA_DEPTH = 32
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _REF_KEYWORDS = ("$ref", "$dynamicRef")
 
@@ -83,6 +82,12 @@ def _schema_problems(card: AgentCard) -> Iterator[Problem]:
         if problem is not None:
             yield {"path": path, "message": problem}
             continue
+        # The budget comes first: the metaschema check itself recurses through the schema.
+        over_budget = assess_schema(schema).problems
+        for found in over_budget:
+            yield {"path": json_path(path, found.loc), "message": found.message}
+        if over_budget:
+            continue
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
@@ -104,25 +109,7 @@ def _schema_shape_problem(schema: Mapping[str, Any]) -> str | None:
         return 'a tool input schema must describe an object ("type": "object")'
     if "$schema" in schema and schema["$schema"] != _DRAFT_2020_12:
         return f"$schema must be {_DRAFT_2020_12} when given"
-    if _depth(schema) > MAX_SCHEMA_DEPTH:
-        return f"nested deeper than {MAX_SCHEMA_DEPTH} levels"
     return None
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of a JSON value, without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_SCHEMA_DEPTH:
-            break
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _remote_refs(schema: Mapping[str, Any]) -> Iterator[list[int | str]]:

@@ -19,6 +19,7 @@ from agora_common.agents import AgentDirectory
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError, json_path
 from agora_common.models import AgentCard, AgentView, canonical_card_json, card_digest
+from agora_common.schema_budget import assess_schema
 from agora_vetting.models import CheckResult, ScanReceipt, ScanTicket, Verdict
 from agora_vetting.scanners import run_static_scan
 from agora_vetting.settings import VettingSettings
@@ -40,6 +41,37 @@ def verdict_of(checks: list[CheckResult]) -> tuple[Verdict, str | None]:
         reasons = "; ".join(f"{c.name}: {c.reason or c.status}" for c in unfinished)
         return "inconclusive", reasons[:1000]
     return "clean", None
+
+
+def check_stored_card(data: dict[str, Any]) -> tuple[AgentCard | None, CheckResult]:
+    """The card as stored, validated again: the model, and every tool schema's budget."""
+    try:
+        card = AgentCard.model_validate(data)
+    except ValidationError as exc:
+        findings = [
+            {
+                "check": "card",
+                "path": json_path(e["loc"]),
+                "message": e["msg"],
+                "severity": "high",
+            }
+            for e in exc.errors(include_input=False)
+        ]
+        return None, CheckResult(name="card", status="findings", findings=findings)
+    # A card stored before the budget existed may still hold a schema that stalls validation.
+    over_budget = [
+        {
+            "check": "card",
+            "path": json_path(["tools", index, "input_schema", *problem.loc]),
+            "message": problem.message,
+            "severity": "high",
+        }
+        for index, tool in enumerate(card.tools)
+        for problem in assess_schema(tool.input_schema).problems
+    ]
+    if over_budget:
+        return card, CheckResult(name="card", status="findings", findings=over_budget)
+    return card, CheckResult(name="card", status="ok")
 
 
 class Scanner:
@@ -86,20 +118,7 @@ class Scanner:
         )
 
     def _card(self, agent: AgentView) -> tuple[AgentCard | None, CheckResult]:
-        try:
-            card = AgentCard.model_validate(agent.card)
-        except ValidationError as exc:
-            findings = [
-                {
-                    "check": "card",
-                    "path": json_path(e["loc"]),
-                    "message": e["msg"],
-                    "severity": "high",
-                }
-                for e in exc.errors(include_input=False)
-            ]
-            return None, CheckResult(name="card", status="findings", findings=findings)
-        return card, CheckResult(name="card", status="ok")
+        return check_stored_card(agent.card)
 
     async def _url(self, card: AgentCard) -> CheckResult:
         url = card.deployment.url
