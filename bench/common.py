@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agora_common.iam.tokens import generate_dev_key
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite
-from agora_devstack.fleet import LocalPaths, service_env
+from agora_devstack.fleetspec import DevKey, LocalFleet
 from agora_devstack.processes import Supervisor, free_ports, http_ready
 
 HERE = Path(__file__).parent
@@ -284,39 +283,32 @@ EMULATOR_CORE = 0
 def local_stack(
     project: str,
     services: Sequence[str],
-    overrides: Mapping[str, Mapping[str, str]],
+    overrides: Mapping[str, Mapping[str, Any]],
     *,
     emulators: Sequence[str] = ("auth", "firestore", "redis"),
     emulator_core: int = EMULATOR_CORE,
 ) -> Iterator[LocalStack]:
     """`emulators` pinned to `emulator_core`, and `services` on free ports pinned to core 1,
-    quiet unless asked."""
+    quiet unless asked. `overrides` are further settings of each service, by field name."""
     workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
-    key = workdir / "dev-signer.pem"
-    paths = LocalPaths(key, generate_dev_key(key), workdir)
+    key = DevKey.make(workdir)
     suite = EmulatorSuite(EmulatorPorts.free(), project_id=project, log_dir=workdir, only=emulators)
     with suite:
         for child in suite.children.values():
             pin_tree(emulator_core, child.pid)
         emulator_env = suite.env()
         ports = dict(zip(services, free_ports(len(services)), strict=True))
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        fleet = LocalFleet(emulator_env, ports, key, workdir, project_id=project)
+        urls = {name: fleet.url(name) for name in services}
         with Supervisor(workdir / "services") as supervisor:
             for name in services:
                 supervisor.start(
                     name,
                     # Children (the executor's agents) inherit the pinning to core 1.
                     pinned(1, [sys.executable, "-m", f"agora_{name}"]),
-                    env=service_env(
-                        name,
-                        ports,
-                        paths,
-                        emulator_env,
-                        project_id=project,
-                        overrides={"LOG_LEVEL": "WARNING", **overrides.get(name, {})},
-                    ),
+                    env=fleet.env_for(name, **{"log_level": "WARNING", **overrides.get(name, {})}),
                     ready=http_ready(f"{urls[name]}/readyz", ok=lambda s: s == 200),
                 )
             pids = {name: child.pid for name, child in supervisor.children.items()}
             emulator_pids = [p for c in suite.children.values() for p in tree_pids(c.pid)]
-            yield LocalStack(workdir, key, emulator_env, urls, pids, emulator_pids)
+            yield LocalStack(workdir, key.key_file, emulator_env, urls, pids, emulator_pids)

@@ -39,7 +39,7 @@ def main() -> int:
     args = arguments(__doc__ or "", seconds=8.0)
     if args is None:
         return 2
-    overrides = {"gateway": {"RATE_LIMITS": json.dumps({"execute": "1000000000/minute"})}}
+    overrides = {"gateway": {"rate_limits": {"execute": "1000000000/minute"}}}
     with local_stack(PROJECT, SERVICES, overrides, emulator_core=args.emulator_core) as stack:
         results = run(args, stack)
     results["machine"]["emulator_core"] = args.emulator_core

@@ -49,7 +49,7 @@ def main() -> int:
     args = arguments(__doc__ or "", seconds=10.0)
     if args is None:
         return 2
-    unlimited = {"RATE_LIMITS": json.dumps({"read": "1000000000/minute"})}
+    unlimited = {"rate_limits": {"read": "1000000000/minute"}}
     with local_stack(
         PROJECT, ("registry", "gateway"), {"gateway": unlimited}, emulator_core=args.emulator_core
     ) as stack:

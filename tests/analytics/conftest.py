@@ -20,7 +20,7 @@ from agora_analytics.app import create_app
 from agora_analytics.bigquery import EventStore, make_client
 from agora_analytics.settings import AnalyticsSettings
 from tests.support.calls import CallsAsService
-from tests.support.factories import local_settings_kwargs
+from tests.support.factories import local_fleet
 from tests.support.servers import free_port, serving
 
 
@@ -46,15 +46,10 @@ def execution(**overrides: Any) -> dict[str, Any]:
 def analytics_settings(
     dev_key: tuple[Path, Path], url: str, project: str, env: dict[str, str], **overrides: Any
 ) -> AnalyticsSettings:
-    kwargs = {
-        "project_id": project,
-        "firestore_emulator_host": env["FIRESTORE_EMULATOR_HOST"],
-        "bigquery_emulator_host": env["BIGQUERY_EMULATOR_HOST"],
-        "bigquery_retry_deadline_s": 1.0,
-        "bigquery_timeout_s": 5.0,
-        **overrides,
-    }
-    return AnalyticsSettings(**local_settings_kwargs(*dev_key, url, **kwargs))
+    # Short BigQuery budgets, so a failing call fails the test fast.
+    quick = {"bigquery_retry_deadline_s": 1.0, "bigquery_timeout_s": 5.0}
+    fleet = local_fleet(dev_key, env, project, analytics=url)
+    return fleet.settings(AnalyticsSettings, **(quick | overrides))
 
 
 @dataclass

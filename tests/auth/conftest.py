@@ -22,7 +22,7 @@ from agora_auth.settings import AuthSettings
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
 from tests.support.calls import CallsAsService
-from tests.support.factories import local_settings_kwargs
+from tests.support.factories import local_fleet
 from tests.support.kms import KmsStandIn, kms_stand_in
 from tests.support.servers import free_port, serving
 
@@ -47,14 +47,8 @@ def auth_settings(
     **overrides: Any,
 ) -> AuthSettings:
     """Local-mode settings of an auth app at `url` on the session's emulators."""
-    kwargs = {
-        "project_id": project,
-        "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
-        "firebase_auth_emulator_host": emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
-        "redis_url": emulator_env["REDIS_URL"],
-        **overrides,
-    }
-    return AuthSettings(**local_settings_kwargs(*dev_key, url, **kwargs))
+    fleet = local_fleet(dev_key, emulator_env, project, auth=url)
+    return fleet.settings(AuthSettings, **overrides)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from agora_auth.app import create_app as create_auth
 from agora_auth.settings import AuthSettings
 from agora_common.identity import identity_headers
 from agora_common.models import UserIdentity
-from agora_devstack.emulators import repo_root
+from agora_devstack.fleetspec import DevKey, LocalFleet
 from agora_executor.app import create_app as create_executor
 from agora_executor.settings import ExecutorSettings
 from agora_gateway.app import create_app as create_gateway
@@ -27,11 +28,15 @@ from agora_registry.app import create_app as create_registry
 from agora_registry.settings import RegistrySettings
 from agora_vetting.app import create_app as create_vetting
 from agora_vetting.settings import VettingSettings
-from tests.support.factories import local_settings_kwargs, signer_for
+from tests.support.factories import signer_for
 from tests.support.firebase import AuthEmulator, EmulatorUser
 from tests.support.servers import free_port, serving
 
 PROJECT = "demo-agora-test"
+
+
+def _port(url: str) -> int:
+    return int(urlsplit(url).port or 0)
 
 
 @dataclass
@@ -71,123 +76,75 @@ class Stack:
             )
             assert response.status_code == 200, response.text
 
+    @property
+    def fleet(self) -> LocalFleet:
+        """The stack's services as one local fleet (the gateway moves: each test serves its own)."""
+        urls = {
+            "registry": self.registry,
+            "auth": self.auth_service,
+            "executor": self.executor,
+            "analytics": self.analytics,
+            "vetting": self.vetting,
+        }
+        ports = {name: _port(url) for name, url in urls.items() if url}
+        return LocalFleet(
+            self.emulator_env,
+            ports,
+            DevKey(self.key_file, self.jwks_file),
+            self.state_dir,
+            project_id=PROJECT,
+            task_credential=self.task_credential,
+            agent_endpoints=self.agent_endpoints,
+        )
+
     def gateway_settings(self, **overrides: Any) -> GatewaySettings:
         port = overrides.pop("port", free_port())
-        kwargs = local_settings_kwargs(
-            self.key_file,
-            self.jwks_file,
-            f"http://127.0.0.1:{port}",
-            service_urls={
-                "registry": self.registry,
-                "auth": self.auth_service,
-                "executor": self.executor,
-                "analytics": self.analytics,
-                "vetting": self.vetting,
-            },
-            firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
-            redis_url=self.emulator_env["REDIS_URL"],
-            trusted_proxy_hops=0,
-            # Revocation seen at once, so tests can take a role away and watch it go.
-            revocation_ttl_s=0,
-            port=port,
-        )
-        kwargs.update(overrides)
-        return GatewaySettings(**kwargs)
+        # Revocation seen at once, so tests can take a role away and watch it go.
+        quick = {"revocation_ttl_s": 0}
+        return self.fleet.moved(gateway=port).settings(GatewaySettings, **(quick | overrides))
 
     def serve_gateway(self, **overrides: Any) -> AbstractContextManager[str]:
         settings = self.gateway_settings(**overrides)
         return serving(create_gateway(settings), settings.port)
 
     def registry_settings(self) -> RegistrySettings:
-        return RegistrySettings(
-            **local_settings_kwargs(
-                self.key_file,
-                self.jwks_file,
-                self.registry,
-                firestore_emulator_host=self.emulator_env["FIRESTORE_EMULATOR_HOST"],
-                redis_url=self.emulator_env["REDIS_URL"],
-                service_urls={"vetting": self.vetting},
-            )
-        )
+        return self.fleet.settings(RegistrySettings)
 
     def serve_registry(self) -> AbstractContextManager[str]:
         return serving(create_registry(self.registry_settings()), self.registry_port)
 
     def auth_settings(self) -> AuthSettings:
-        return AuthSettings(
-            **local_settings_kwargs(
-                self.key_file,
-                self.jwks_file,
-                self.auth_service,
-                firestore_emulator_host=self.emulator_env["FIRESTORE_EMULATOR_HOST"],
-                firebase_auth_emulator_host=self.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
-                service_urls={"registry": self.registry},
-                kek_file=self.state_dir / "kek.json",
-            )
-        )
+        return self.fleet.settings(AuthSettings)
 
     def serve_auth(self) -> AbstractContextManager[str]:
         settings = self.auth_settings()
-        return serving(create_auth(settings), int(self.auth_service.rsplit(":", 1)[1]))
+        return serving(create_auth(settings), settings.port)
 
     def executor_settings(self, url: str, **overrides: Any) -> ExecutorSettings:
-        kwargs: dict[str, Any] = {
-            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
-            "redis_url": self.emulator_env["REDIS_URL"],
-            "service_urls": {
-                "registry": self.registry,
-                "auth": self.auth_service,
-                "analytics": self.analytics,
-            },
-            "local_agents_root": repo_root() / "agents",
-            "local_log_dir": self.state_dir / "agents",
-            "egress_local_endpoints": self.agent_endpoints,
-        }
-        kwargs.update(overrides)
-        return ExecutorSettings(
-            **local_settings_kwargs(self.key_file, self.jwks_file, url, **kwargs)
-        )
+        return self.fleet.moved(executor=_port(url)).settings(ExecutorSettings, **overrides)
 
     def serve_executor(self, **overrides: Any) -> AbstractContextManager[str]:
         """An executor; the stack's own unless `port` names another."""
-        port = overrides.pop("port", None) or int(self.executor.rsplit(":", 1)[1])
+        port = overrides.pop("port", None) or _port(self.executor)
         url = f"http://127.0.0.1:{port}"
         return serving(create_executor(self.executor_settings(url, **overrides)), port)
 
     def analytics_settings(self, **overrides: Any) -> AnalyticsSettings:
-        kwargs: dict[str, Any] = {
-            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
-            "bigquery_emulator_host": self.emulator_env["BIGQUERY_EMULATOR_HOST"],
-            "service_urls": {"registry": self.registry},
-            "bigquery_retry_deadline_s": 1.0,
-        }
-        kwargs.update(overrides)
-        return AnalyticsSettings(
-            **local_settings_kwargs(self.key_file, self.jwks_file, self.analytics, **kwargs)
-        )
+        quick = {"bigquery_retry_deadline_s": 1.0}
+        return self.fleet.settings(AnalyticsSettings, **(quick | overrides))
 
     def serve_analytics(self, **overrides: Any) -> AbstractContextManager[str]:
         settings = self.analytics_settings(**overrides)
-        return serving(create_analytics(settings), int(self.analytics.rsplit(":", 1)[1]))
+        return serving(create_analytics(settings), _port(self.analytics))
 
     def vetting_settings(self, **overrides: Any) -> VettingSettings:
-        kwargs: dict[str, Any] = {
-            "firestore_emulator_host": self.emulator_env["FIRESTORE_EMULATOR_HOST"],
-            "cloud_tasks_emulator_host": self.emulator_env["CLOUD_TASKS_EMULATOR_HOST"],
-            "service_urls": {"registry": self.registry, "executor": self.executor},
-            "tasks_target_url": self.vetting,
-            "local_task_credential": self.task_credential,
-            "agents_root": self.state_dir / "sources" / "agents",
-            "scan_timeout_s": 120.0,
-        }
-        kwargs.update(overrides)
-        return VettingSettings(
-            **local_settings_kwargs(self.key_file, self.jwks_file, self.vetting, **kwargs)
-        )
+        # Scans read the sources the suite copies into its own folder.
+        own = {"agents_root": self.state_dir / "sources" / "agents", "scan_timeout_s": 120.0}
+        return self.fleet.settings(VettingSettings, **(own | overrides))
 
     def serve_vetting(self, **overrides: Any) -> AbstractContextManager[str]:
         settings = self.vetting_settings(**overrides)
-        return serving(create_vetting(settings), int(self.vetting.rsplit(":", 1)[1]))
+        return serving(create_vetting(settings), _port(self.vetting))
 
     def as_service(
         self, service: str, base: str, user: UserIdentity | None = None

@@ -15,7 +15,7 @@ import pytest
 
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
-from tests.e2e.conftest import PROJECT, Stack, unique_name
+from tests.e2e.conftest import Stack, unique_name
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
 
@@ -46,13 +46,7 @@ def agent_sign_in(stack: Stack, owner: EmulatorUser, agent_id: str) -> EmulatorU
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m agora_auth.cli ...` as an operator runs it, against the emulators."""
-    env = {
-        **os.environ,
-        "AGORA_AUTH_ENV": "local",
-        "AGORA_AUTH_PROJECT_ID": PROJECT,
-        "FIRESTORE_EMULATOR_HOST": stack.emulator_env["FIRESTORE_EMULATOR_HOST"],
-        "FIREBASE_AUTH_EMULATOR_HOST": stack.emulator_env["FIREBASE_AUTH_EMULATOR_HOST"],
-    }
+    env = {**os.environ, **stack.fleet.env_for("auth")}
     return subprocess.run(
         [sys.executable, "-m", "agora_auth.cli", *args],
         env=env,
@@ -167,6 +161,14 @@ def test_an_admin_granted_by_the_cli_gains_admin_routes_after_a_refresh(stack: S
     missing = cli(stack, "admin", "grant", "nobody-at-all@example.com")
     assert missing.returncode == 1
     assert "USER_NOT_FOUND" in missing.stderr
+
+
+def test_the_served_auth_and_its_cli_share_the_runs_own_key_encryption_key(stack: Stack) -> None:
+    """Not the repository's .local/keys: a test run writes no key there, and its CLI reads the
+    same key file as the service it operates on."""
+    kek = stack.auth_settings().local_kek_path
+    assert kek.is_relative_to(stack.state_dir)
+    assert stack.fleet.env_for("auth")["AGORA_AUTH_LOCAL_KEK_FILE"] == str(kek)
 
 
 async def _read_audit(stack: Stack, uid: str) -> list[dict[str, Any]]:

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from agora_devstack.fleet import LocalPaths, service_env
-from tests.e2e.conftest import PROJECT, Stack, unique_name
+from tests.e2e.conftest import Stack, unique_name
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
 from tests.support.redis import redis_server
@@ -130,9 +129,7 @@ def test_a_hung_registry_gets_504_at_the_route_timeout(stack: Stack) -> None:
     """A real registry process, stopped with SIGSTOP: it accepts connections, never answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    paths = LocalPaths(stack.key_file, stack.jwks_file)
-    own = service_env("registry", {"registry": port}, paths, stack.emulator_env, project_id=PROJECT)
-    env = {**os.environ, **own}
+    env = {**os.environ, **stack.fleet.moved(registry=port).env_for("registry")}
     process = subprocess.Popen(
         [sys.executable, "-m", "agora_registry"],
         env=env,

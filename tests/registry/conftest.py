@@ -20,7 +20,7 @@ from agora_registry.app import create_app
 from agora_registry.repository import AgentRepository
 from agora_registry.settings import RegistrySettings
 from tests.support.calls import CallsAsService
-from tests.support.factories import card, local_settings_kwargs
+from tests.support.factories import card, local_fleet
 from tests.support.servers import free_port, serving
 
 
@@ -77,13 +77,8 @@ def registry_settings(
     emulator_env: dict[str, str],
     **overrides: Any,
 ) -> RegistrySettings:
-    kwargs = {
-        "project_id": project,
-        "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
-        "redis_url": emulator_env["REDIS_URL"],
-        **overrides,
-    }
-    return RegistrySettings(**local_settings_kwargs(*dev_key, url, **kwargs))
+    fleet = local_fleet(dev_key, emulator_env, project, registry=url)
+    return fleet.settings(RegistrySettings, **overrides)
 
 
 @pytest.fixture(scope="module")

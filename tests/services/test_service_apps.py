@@ -11,7 +11,7 @@ import pytest
 
 from agora_common.settings import ServiceSettings
 from agora_devstack.fleet import SERVICES
-from tests.support.factories import local_settings_kwargs
+from tests.support.factories import local_fleet, local_settings_kwargs
 from tests.support.servers import free_port, serving
 
 
@@ -30,12 +30,13 @@ def _serve(name: str, dev_key: tuple[Path, Path], **overrides: object):  # type:
 def test_each_service_is_ready_on_the_emulators(
     name: str, dev_key: tuple[Path, Path], emulator_env: dict[str, str]
 ) -> None:
-    overrides = {
-        "firestore_emulator_host": emulator_env["FIRESTORE_EMULATOR_HOST"],
-        "redis_url": emulator_env["REDIS_URL"],
-        "bigquery_emulator_host": emulator_env["BIGQUERY_EMULATOR_HOST"],  # analytics only
-    }
-    with _serve(name, dev_key, **overrides) as url:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # Alone on the emulators, as the fleet would run it: no peer is running.
+    fleet = local_fleet(dev_key, emulator_env, "demo-agora-test", **{name: url})
+    settings = fleet.settings_for(name)
+    create_app = importlib.import_module(f"agora_{name}.app").create_app
+    with serving(create_app(settings), port):
         assert httpx.get(f"{url}/healthz").status_code == 200
         ready = httpx.get(f"{url}/readyz")
         assert ready.status_code == 200, ready.text

@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from agora_common.iam.tokens import DevSigner, generate_dev_key
-from agora_common.settings import LOCAL_DEV_ISSUER, Environment, service_account_email
+from agora_common.iam.tokens import DevSigner
+from agora_common.settings import Environment, service_account_email
+from agora_devstack.fleetspec import DevKey, LocalFleet, local_iam
 
 
 def make_dev_key(directory: Path) -> tuple[Path, Path]:
     """A local signing key and its published JWKS."""
-    key_file = directory / "dev-signer.pem"
-    return key_file, generate_dev_key(key_file)
+    key = DevKey.make(directory)
+    return key.key_file, key.jwks_file
+
+
+def local_fleet(
+    dev_key: tuple[Path, Path], emulator_env: Mapping[str, str], project: str, **urls: str
+) -> LocalFleet:
+    """The fleet of the services at `urls` (by name) on the session's emulators and key.
+
+    Its state (agents' logs, the local KEK unless a test names one) goes beside the key, in the
+    session's own temporary directory.
+    """
+    ports = {name: int(urlsplit(url).port or 0) for name, url in urls.items()}
+    return LocalFleet(
+        emulator_env, ports, DevKey(*dev_key), state_dir=dev_key[0].parent, project_id=project
+    )
 
 
 def local_settings_kwargs(
     key_file: Path, jwks_file: Path, audience: str, **overrides: Any
 ) -> dict[str, Any]:
-    """Constructor arguments for a service's settings in local mode."""
+    """Constructor arguments for a service's settings in local mode, on no emulator at all."""
     kwargs: dict[str, Any] = {
-        "env": Environment.LOCAL,
+        **local_iam(DevKey(key_file, jwks_file), (audience,)),
         "project_id": "demo-agora-test",
-        "iam_dev_key_file": key_file,
-        "iam_jwks_url": jwks_file.as_uri(),
-        "iam_issuers": (LOCAL_DEV_ISSUER,),
-        "iam_audiences": (audience,),
         # Closed ports: these apps open Firestore and Redis clients that the test does not use.
         "firestore_emulator_host": "127.0.0.1:9",
         "redis_url": "redis://127.0.0.1:9/0",
@@ -81,6 +94,7 @@ def card(name: str | None = None, **overrides: Any) -> dict[str, Any]:
 __all__ = [
     "card",
     "default_name",
+    "local_fleet",
     "local_settings_kwargs",
     "make_dev_key",
     "signer_for",

@@ -1,24 +1,19 @@
 """`make dev`: the emulators, then all seven services on fixed ports, then demo accounts.
 
-Who calls whom comes from the services' own allowlists: service X is given service Y's URL when Y
-allows X to call it, so the local wiring cannot drift from what the services enforce.
+Each service's local settings come from `agora_devstack.fleetspec.LocalFleet`, the one description
+of the fleet that the tests and the benchmarks use too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from agora_analytics.settings import AnalyticsSettings
-from agora_auth.settings import DEFAULT_LOCAL_KEK_FILE, AuthSettings
-from agora_common.iam.tokens import generate_dev_key
-from agora_common.settings import LOCAL_DEV_ISSUER, ServiceSettings
+from agora_auth.settings import DEFAULT_LOCAL_KEK_FILE
 from agora_devstack.accounts import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -26,6 +21,15 @@ from agora_devstack.accounts import (
     grant_demo_admins,
 )
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite, repo_root
+from agora_devstack.fleetspec import (
+    DEFAULT_PORTS,
+    HOST,
+    PROJECT_ID,
+    SERVICES,
+    DevKey,
+    LocalFleet,
+    peers_of,
+)
 from agora_devstack.processes import (
     Child,
     Supervisor,
@@ -35,88 +39,10 @@ from agora_devstack.processes import (
     http_ready,
 )
 from agora_devstack.seeding import DEMO_OWNER, SeededAgent, Seeder, sign_in
-from agora_executor.settings import ExecutorSettings
-from agora_gateway.settings import GatewaySettings
-from agora_registry.settings import RegistrySettings
-from agora_tool.settings import ToolSettings
-from agora_vetting.settings import VettingSettings
 
-HOST = "127.0.0.1"
-PROJECT_ID = "demo-agora"
+__all__ = ["DEFAULT_PORTS", "HOST", "PROJECT_ID", "SERVICES", "Fleet", "main", "peers_of"]
+
 STATE_FILE = "fleet.json"
-
-SERVICES: dict[str, type[ServiceSettings]] = {
-    "gateway": GatewaySettings,
-    "registry": RegistrySettings,
-    "auth": AuthSettings,
-    "executor": ExecutorSettings,
-    "tool": ToolSettings,
-    "analytics": AnalyticsSettings,
-    "vetting": VettingSettings,
-}
-DEFAULT_PORTS = {name: 8080 + index for index, name in enumerate(SERVICES)}
-
-
-def peers_of(caller: str) -> list[str]:
-    """The services that allow `caller` on their internal routes."""
-    return [name for name, cls in SERVICES.items() if caller in cls.allowed_caller_services]
-
-
-@dataclass(frozen=True)
-class LocalPaths:
-    key_file: Path
-    jwks_file: Path
-    # Where the run's logs go; the executor's agents log under it too.
-    log_dir: Path | None = None
-
-
-def service_env(
-    name: str,
-    ports: Mapping[str, int],
-    paths: LocalPaths,
-    emulator_env: Mapping[str, str],
-    *,
-    project_id: str = PROJECT_ID,
-    overrides: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Environment of one service in local mode, under its own prefix.
-
-    `ports` names the services that run: each is given the URLs of the running services that
-    allow it to call them. `overrides` are further settings, unprefixed (e.g. LOG_LEVEL).
-    """
-    prefix = f"AGORA_{name.upper()}_"
-    own_url = f"http://{HOST}:{ports[name]}"
-    settings = {
-        "ENV": "local",
-        "PROJECT_ID": project_id,
-        "IAM_DEV_KEY_FILE": str(paths.key_file),
-        "IAM_JWKS_URL": paths.jwks_file.as_uri(),
-        "IAM_ISSUERS": json.dumps([LOCAL_DEV_ISSUER]),
-        "IAM_AUDIENCES": json.dumps([own_url, f"http://localhost:{ports[name]}"]),
-        "SERVICE_URLS": json.dumps(
-            {peer: f"http://{HOST}:{ports[peer]}" for peer in peers_of(name) if peer in ports}
-        ),
-        "REDIS_URL": emulator_env["REDIS_URL"],
-    }
-    if name == "gateway":
-        settings["TRUSTED_PROXY_HOPS"] = "0"  # nothing in front of it locally: use the peer
-    if name == "auth":  # the API keys' local key-encryption key, whatever the working directory
-        settings["LOCAL_KEK_FILE"] = str(repo_root() / DEFAULT_LOCAL_KEK_FILE)
-    # Egress admits the agents the executor's local runtime started, and nothing else local.
-    if name == "executor":  # agents run here as processes, on loopback addresses
-        settings["LOCAL_AGENTS_ROOT"] = str(repo_root() / "agents")
-        if paths.log_dir is not None:
-            settings["LOCAL_LOG_DIR"] = str(paths.log_dir / "agents")
-    if name == "vetting":  # scans read local sources; tasks come back from the emulator
-        settings["AGENTS_ROOT"] = str(repo_root() / "agents")
-        settings["TASKS_TARGET_URL"] = own_url
-        # The emulator sends no OIDC token: tasks carry this run's credential instead.
-        settings["LOCAL_TASK_CREDENTIAL"] = secrets.token_urlsafe(32)
-    settings.update(overrides or {})
-    env = {f"{prefix}{key}": value for key, value in settings.items()}
-    env["PORT"] = str(ports[name])
-    env.update(emulator_env)
-    return env
 
 
 class Fleet:
@@ -134,12 +60,19 @@ class Fleet:
         self.emulators = EmulatorSuite(emulator_ports, project_id=PROJECT_ID, log_dir=log_dir)
         # Services log beside the emulators, in their own folder (the Auth emulator is `auth` too).
         self.supervisor = Supervisor(log_dir / "services")
-        key_file = repo_root() / ".local" / "iam" / "dev-signer.pem"
-        self.paths = LocalPaths(key_file, generate_dev_key(key_file), log_dir)
+        self.spec = LocalFleet(
+            self.emulators.env(),
+            self.service_ports,
+            DevKey.make(repo_root() / ".local" / "iam"),
+            # The agents' logs go beside the services'; the API keys' KEK outlives the run.
+            state_dir=log_dir,
+            project_id=PROJECT_ID,
+            kek_file=repo_root() / DEFAULT_LOCAL_KEK_FILE,
+        )
         self.agents: list[SeededAgent] = []
 
     def url(self, name: str) -> str:
-        return f"http://{HOST}:{self.service_ports[name]}"
+        return self.spec.url(name)
 
     def start(self) -> None:
         for name, port in self.service_ports.items():
@@ -152,7 +85,7 @@ class Fleet:
             self.supervisor.start(
                 name,
                 [sys.executable, "-m", f"agora_{name}"],
-                env=service_env(name, self.service_ports, self.paths, emulator_env),
+                env=self.spec.env_for(name),
                 ready=http_ready(f"{self.url(name)}/readyz", ok=lambda status: status == 200),
                 timeout=30.0,
                 wait=False,
@@ -160,7 +93,7 @@ class Fleet:
             )
         self.supervisor.wait_ready()
         create_demo_accounts(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT_ID)
-        grant_demo_admins(service_env("auth", self.service_ports, self.paths, emulator_env))
+        grant_demo_admins(self.spec.env_for("auth"))
         self.agents = self._seed_agents(emulator_env)
         self._write_state(emulator_env)
 
@@ -170,7 +103,7 @@ class Fleet:
             gateway=self.url("gateway"),
             registry=self.url("registry"),
             executor=self.url("executor"),
-            key_file=self.paths.key_file,
+            key_file=self.spec.key.key_file,
             project_id=PROJECT_ID,
         )
         token = sign_in(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], DEMO_OWNER)
@@ -182,7 +115,7 @@ class Fleet:
             "services": {name: self.url(name) for name in SERVICES},
             "emulators": dict(emulator_env),
             "pids": {name: {"pid": c.pid, "pgid": c.pgid} for name, c in children.items()},
-            "dev_key_file": str(self.paths.key_file),
+            "dev_key_file": str(self.spec.key.key_file),
             "project_id": PROJECT_ID,
             "agents": {a.folder: {"id": a.agent_id, "url": a.url} for a in self.agents},
         }
