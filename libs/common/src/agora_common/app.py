@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import redis.asyncio as aioredis
@@ -32,7 +32,10 @@ from agora_common.settings import ServiceSettings
 log = logging.getLogger("agora.app")
 
 ReadinessCheck = Callable[[], Awaitable[object]]
-Hook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+# Builds a service's typed container on the opened clients; what it must close goes on the stack.
+Wire = Callable[["Resources", AsyncExitStack], Awaitable[object]]
+C = TypeVar("C")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,14 @@ def create_service_app(
     title: str,
     description: str = "",
     needs: Needs = Needs(),
-    lifespan_hook: Hook | None = None,
+    wire: Wire | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with the fleet's middleware, envelope, health routes and lifespan.
 
     Request bodies follow the one rule of `agora_common.bodies` with `max_body_bytes` as the cap.
+    `wire` builds the service's container, which routes reach through `provide`.
     """
     configure_logging(settings.service_name, settings.project_id, settings.log_level)
 
@@ -77,11 +81,10 @@ def create_service_app(
         resources = open_resources(settings, needs)
         app.state.resources = resources
         try:
-            if lifespan_hook is None:
+            async with AsyncExitStack() as stack:
+                if wire is not None:
+                    app.state.container = await wire(resources, stack)
                 yield
-            else:
-                async with lifespan_hook(app):
-                    yield
         finally:
             await close_resources(resources)
 
@@ -201,14 +204,22 @@ async def _peer_status(services: ServiceClient, name: str) -> dict[str, Any]:
         return {"status": response.status_code, "error": "unexpected answer"}
 
 
-def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency handing a route what the lifespan put on `app.state`.
+def provide(kind: type[C], pick: Callable[[C], T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency handing a route one part of the service's typed container.
 
     Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop on
-    every request for a getattr.
+    every request for an attribute.
     """
 
-    async def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
+    async def dependency(request: Request) -> T:
+        return pick(container_of(request.app, kind))
 
     return dependency
+
+
+def container_of(app: Any, kind: type[C]) -> C:
+    """The container `wire` built for `app`, checked to be of the service's own type."""
+    container = getattr(app.state, "container", None)
+    if not isinstance(container, kind):
+        raise TypeError(f"the app's container is not a {kind.__name__}")
+    return container

@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from agora_common.app import from_state
+from agora_common.app import provide
 from agora_common.identity import services_only
+from agora_registry.container import RegistryContainer
 from agora_registry.search import SearchService
 from agora_registry.service import RegistryService
 from agora_registry.settings import RegistrySettings
 
-Registry = Annotated[RegistryService, Depends(from_state("registry"))]
-Search = Annotated[SearchService, Depends(from_state("search"))]
+Registry = Annotated[RegistryService, Depends(provide(RegistryContainer, lambda c: c.registry))]
+Search = Annotated[SearchService, Depends(provide(RegistryContainer, lambda c: c.search))]
 # The calling service's name, when it is one that may do this.
 StatusChanger = Annotated[str, Depends(services_only(*RegistrySettings.status_change_services))]
 AgentReader = Annotated[str, Depends(services_only(*RegistrySettings.agent_reader_services))]

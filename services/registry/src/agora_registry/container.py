@@ -1,0 +1,34 @@
+"""What the registry's routes are handed: its services, built once on the lifespan's clients."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from agora_common.app import Resources
+from agora_registry.repository import AgentRepository
+from agora_registry.search import SearchService
+from agora_registry.search_cache import SearchCache
+from agora_registry.service import RegistryService
+from agora_registry.settings import RegistrySettings
+from agora_registry.submissions import SubmissionNotifier
+
+
+@dataclass(frozen=True)
+class RegistryContainer:
+    registry: RegistryService
+    search: SearchService
+
+
+async def build(
+    settings: RegistrySettings, resources: Resources, stack: AsyncExitStack
+) -> RegistryContainer:
+    assert resources.firestore is not None
+    repository = AgentRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
+    cache = SearchCache(resources.redis, settings.search_cache_ttl_s, settings.project_id)
+    submissions = SubmissionNotifier(resources.services)
+    stack.push_async_callback(submissions.aclose)
+    return RegistryContainer(
+        registry=RegistryService(repository, cache, settings, submissions),
+        search=SearchService(repository, cache),
+    )
