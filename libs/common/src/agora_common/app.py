@@ -227,3 +227,12 @@ def container_of(app: Any, kind: type[C]) -> C:
     if not isinstance(container, kind):
         raise TypeError(f"the app's container is not a {kind.__name__}")
     return container
+
+
+def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """What the lifespan put on `app.state` (being replaced by typed containers and `provide`)."""
+
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return dependency
