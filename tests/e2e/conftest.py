@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -17,10 +18,12 @@ from agora_analytics.app import create_app as create_analytics
 from agora_analytics.settings import AnalyticsSettings
 from agora_auth.app import create_app as create_auth
 from agora_auth.settings import AuthSettings
+from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.identity import identity_headers
 from agora_common.models import UserIdentity
 from agora_devstack.fleetspec import DevKey, LocalFleet
 from agora_executor.app import create_app as create_executor
+from agora_executor.repository import ExecutorRepository
 from agora_executor.settings import ExecutorSettings
 from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
@@ -128,6 +131,26 @@ class Stack:
         port = overrides.pop("port", None) or _port(self.executor)
         url = f"http://127.0.0.1:{port}"
         return serving(create_executor(self.executor_settings(url, **overrides)), port)
+
+    def deployed_endpoint(self, agent_id: str) -> str:
+        """`address:port` where the stack's executor runs an agent now.
+
+        Another executor did not start it, so it admits the agent only by this endpoint; an
+        earlier test may have deployed the agent again, elsewhere.
+        """
+
+        async def read() -> dict[str, Any] | None:
+            settings = self.executor_settings(self.executor)
+            db = make_firestore_client(settings)
+            try:
+                repository = ExecutorRepository(db, timeout_s=settings.dependency_timeout_s)
+                return await repository.get_deployment(agent_id)
+            finally:
+                await close_firestore_client(db)
+
+        deployment = asyncio.run(read())
+        assert deployment is not None, f"agent {agent_id} is not deployed"
+        return str(urlsplit(str(deployment["url"])).netloc)
 
     def analytics_settings(self, **overrides: Any) -> AnalyticsSettings:
         quick = {"bigquery_retry_deadline_s": 1.0}

@@ -228,7 +228,11 @@ def test_bigquery_stopped_loses_nothing_and_doubles_nothing(
     urls = {"registry": stack.registry, "auth": stack.auth_service, "analytics": analytics_url}
     with (
         serving(create_analytics(settings), analytics_port),
-        stack.serve_executor(port=executor_port, service_urls=urls) as executor,
+        stack.serve_executor(
+            port=executor_port,
+            service_urls=urls,
+            egress_local_endpoints=(stack.deployed_endpoint(fleet["genesis"]),),
+        ) as executor,
     ):
 
         def run(count: int) -> list[str]:

@@ -598,11 +598,7 @@ async def test_a_redeploy_under_way_does_not_break_executions(
     out); the executor falls back to the previous one, which the running agent knows."""
     rotate_secret(stack, quantflow["id"])
     port = free_port()
-    # Another executor did not start the agent: it admits the agent's endpoint by name.
-    # (where it runs now: an earlier test may have deployed it again)
-    deployment = await repository.get_deployment(quantflow["id"])
-    assert deployment is not None
-    endpoint = str(deployment["url"]).removeprefix("http://")
+    endpoint = await asyncio.to_thread(stack.deployed_endpoint, quantflow["id"])
     with stack.serve_executor(
         port=port, egress_local_endpoints=(*stack.agent_endpoints, endpoint)
     ) as fresh_executor:  # nothing cached yet
