@@ -37,8 +37,8 @@ format: ## Format and auto-fix the code
 	uv run --frozen ruff check --fix .
 
 .PHONY: typecheck
-typecheck: ## Strict type check of libs/common and libs/agent-sdk
-	uv run --frozen mypy libs/common/src libs/agent-sdk/src
+typecheck: ## Strict type check of the shared libraries and every service
+	uv run --frozen mypy libs/common/src libs/agent-sdk/src services/*/src
 
 .PHONY: pytest
 pytest: ## The pytest suite (starts its own emulators on free ports)

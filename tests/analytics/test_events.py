@@ -129,7 +129,13 @@ def test_latency_needs_both_a_ratio_and_an_absolute_increase() -> None:
 def test_production_settings_refuse_the_emulator_and_an_unsigned_webhook(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("BIGQUERY_EMULATOR_HOST", raising=False)
+    # Production settings see no emulator, whatever earlier tests left in the environment.
+    for name in (
+        "BIGQUERY_EMULATOR_HOST",
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "FIRESTORE_EMULATOR_HOST",
+    ):
+        monkeypatch.delenv(name, raising=False)
     base = {"iam_audiences": ("https://analytics.example.com",), "project_id": "agora-prod"}
     with pytest.raises(ValidationError, match="for local runs only"):
         AnalyticsSettings(BIGQUERY_EMULATOR_HOST="127.0.0.1:9050", **base)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -34,7 +34,6 @@ log = logging.getLogger("agora.app")
 ReadinessCheck = Callable[[], Awaitable[object]]
 # Builds a service's typed container on the opened clients; what it must close goes on the stack.
 Wire = Callable[["Resources", AsyncExitStack], Awaitable[object]]
-Hook = Callable[[FastAPI], AbstractAsyncContextManager[None]]  # being replaced by `wire`
 C = TypeVar("C")
 T = TypeVar("T")
 
@@ -67,7 +66,6 @@ def create_service_app(
     description: str = "",
     needs: Needs = Needs(),
     wire: Wire | None = None,
-    lifespan_hook: Hook | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
@@ -86,8 +84,6 @@ def create_service_app(
             async with AsyncExitStack() as stack:
                 if wire is not None:
                     app.state.container = await wire(resources, stack)
-                if lifespan_hook is not None:
-                    await stack.enter_async_context(lifespan_hook(app))
                 yield
         finally:
             await close_resources(resources)
@@ -228,11 +224,3 @@ def container_of(app: Any, kind: type[C]) -> C:
         raise TypeError(f"the app's container is not a {kind.__name__}")
     return container
 
-
-def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """What the lifespan put on `app.state` (being replaced by typed containers and `provide`)."""
-
-    async def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    return dependency

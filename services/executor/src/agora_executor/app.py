@@ -1,103 +1,24 @@
 """App factory of the executor service."""
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from agora_common.agents import AgentDirectory
-from agora_common.app import Needs, Resources, create_service_app
-from agora_common.egress import EgressGuard
-from agora_common.egress_client import make_guarded_client
-from agora_executor.caller import AgentCaller
-from agora_executor.deploy import DeployService
-from agora_executor.directory import Secrets
-from agora_executor.health import HealthProbe
-from agora_executor.logs import ExecutionLogWriter
-from agora_executor.probe import RevisionProbe
-from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
+from agora_common.app import Needs, create_service_app
+from agora_executor.container import build
 from agora_executor.routes import deploy, execute
-from agora_executor.runtime import LocalRuntime
-from agora_executor.runtimes import runtime_for
-from agora_executor.service import ExecutionService
 from agora_executor.settings import ExecutorSettings
-from agora_executor.shipping import LogShipper
 
 
 def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
     settings = settings or ExecutorSettings()
-
-    @asynccontextmanager
-    async def wire(app: FastAPI) -> AsyncIterator[None]:
-        """Build the services on the clients the shared lifespan opened."""
-        resources: Resources = app.state.resources
-        assert resources.firestore is not None
-        assert resources.redis is not None
-        async with AsyncExitStack() as stack:
-            runtime = runtime_for(settings, resources)
-            stack.push_async_callback(runtime.aclose)
-            # Agents are called only at addresses the one egress rule admits; locally, also the
-            # endpoints of agents this executor's runtime started.
-            guard = EgressGuard(
-                allowed_endpoints=settings.egress_local_endpoints,
-                admits=runtime.admits if isinstance(runtime, LocalRuntime) else None,
-            )
-            http = make_guarded_client(
-                guard,
-                timeout_s=settings.max_agent_timeout_s,
-                connect_timeout_s=settings.agent_connect_timeout_s,
-                max_connections=settings.http_max_connections,
-            )
-            stack.push_async_callback(http.aclose)
-            repository = ExecutorRepository(
-                resources.firestore, timeout_s=settings.dependency_timeout_s
-            )
-            # A reload stuck behind a slow registry, auth or Firestore must not stall every
-            # execution: the previous value serves for one more TTL while it finishes.
-            ttl = settings.agent_cache_ttl_s
-            directory = AgentDirectory(resources.services, ttl_s=ttl, stale_s=ttl)
-            secrets = Secrets(resources.services, ttl_s=ttl, stale_s=ttl)
-            caller = AgentCaller(
-                http,
-                guard,
-                connect_timeout_s=settings.agent_connect_timeout_s,
-                max_response_bytes=settings.max_response_bytes,
-            )
-            # Logs go to Firestore first (the outbox), then to analytics off the request path.
-            shipper = LogShipper(repository, resources.services)
-            shipper.start()
-            stack.push_async_callback(shipper.aclose)
-            logs = ExecutionLogWriter(
-                repository, on_stored=lambda batch: shipper.stored(EXECUTION_LOGS, batch)
-            )
-            logs.start()
-            stack.push_async_callback(logs.aclose)
-            executions = ExecutionService(
-                directory, secrets, caller, repository, settings, resources.services.auth, logs
-            )
-            app.state.repository = repository
-            app.state.shipper = shipper
-            app.state.executions = executions
-            probe = RevisionProbe(http, guard, resources.services.auth)
-            app.state.deployments = DeployService(
-                directory,
-                secrets,
-                runtime,
-                repository,
-                probe,
-                on_deployed=executions.forget_target,
-            )
-            app.state.health = HealthProbe(
-                http, guard, resources.redis, ttl_s=settings.health_cache_ttl_s
-            )
-            yield
 
     app = create_service_app(
         settings,
         title="Agora executor",
         description="Routes tool executions to each agent's own container.",
         needs=Needs(firestore=True, redis=True),
-        lifespan_hook=wire,
+        wire=partial(build, settings),
         max_body_bytes=settings.max_request_bytes,
     )
     for router in (execute.router, deploy.router):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from agora_common.agents import AgentDirectory
 from agora_common.errors import Conflict
 from agora_common.models import AgentStatus
-from agora_executor.directory import Secrets
+from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.models import DeploymentView
 from agora_executor.probe import DeployProbeFailed, RevisionProbe
 from agora_executor.repository import ExecutorRepository
@@ -28,7 +28,7 @@ class DeployService:
     def __init__(
         self,
         directory: AgentDirectory,
-        secrets_: Secrets,
+        secrets_: AuthSecrets,
         runtime: AgentRuntime,
         repository: ExecutorRepository,
         probe: RevisionProbe,

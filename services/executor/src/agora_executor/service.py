@@ -22,14 +22,14 @@ from agora_common.errors import (
 )
 from agora_common.iam.client import ServiceAuth
 from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity, may_see_agent
-from agora_executor.caller import (
+from agora_executor.agent_client import (
     AgentAnswer,
     AgentBadAnswer,
-    AgentCaller,
+    AgentClient,
     AgentRefusedSignature,
     AgentTimeout,
 )
-from agora_executor.directory import Secrets
+from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.logs import ExecutionLogWriter
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker
@@ -87,8 +87,8 @@ class ExecutionService:
     def __init__(
         self,
         directory: AgentDirectory,
-        secrets_: Secrets,
-        caller: AgentCaller,
+        secrets_: AuthSecrets,
+        agents: AgentClient,
         repository: ExecutorRepository,
         settings: ExecutorSettings,
         identity: ServiceAuth,
@@ -100,7 +100,7 @@ class ExecutionService:
         self._identity = identity
         self._directory = directory
         self._secrets = secrets_
-        self._caller = caller
+        self._agents = agents
         self._repo = repository
         self._settings = settings
         self._payloads = PayloadChecker()
@@ -234,7 +234,7 @@ class ExecutionService:
                     continue
                 tried.add(secret)
                 try:
-                    return await self._caller.execute(
+                    return await self._agents.execute(
                         url,
                         agent.hash_id,
                         secret,

@@ -2,74 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agora_common.app import Needs, Resources, create_service_app
+from agora_common.app import Needs, container_of, create_service_app
 from agora_common.bodies import BodyLimit
-from agora_common.clients import make_transport
-from agora_common.firebase import token_verifier_for
 from agora_common.heads import HeadLimit
 from agora_common.middleware import RequestContextMiddleware
-from agora_gateway.openapi import OpenApiComposer
-from agora_gateway.proxy import Proxy
-from agora_gateway.ratelimit import RateLimiter
-from agora_gateway.security import RefusalWatch
+from agora_gateway.container import GatewayContainer, build
 from agora_gateway.settings import GatewaySettings
 
 
 def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     settings = settings or GatewaySettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources: Resources = app.state.resources
-        assert resources.redis is not None
-        transport = make_transport(settings)
-        tokens = token_verifier_for(
-            settings, resources.http, revocation_ttl_s=settings.revocation_ttl_s
-        )
-        refusals = RefusalWatch(
-            resources.redis,
-            resources.services,
-            threshold=settings.refusal_burst_threshold,
-            window_s=settings.refusal_burst_window_s,
-        )
-        app.state.proxy = Proxy(
-            settings,
-            transport,
-            resources.services.auth,
-            tokens,
-            RateLimiter(resources.redis, timeout_s=settings.dependency_timeout_s),
-            refusals=refusals,
-        )
-        app.state.openapi = OpenApiComposer(resources.services)
-        try:
-            yield
-        finally:
-            await refusals.aclose()
-            tokens.close()
-            await transport.aclose()
-
     app = create_service_app(
         settings,
         title="Agora gateway",
         description="Public entry: Firebase sign-in, rate limits, /api/v1 proxy.",
         needs=Needs(redis=True),
-        lifespan_hook=lifespan,
+        wire=partial(build, settings),
         max_body_bytes=settings.max_body_bytes,
     )
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
     async def public_openapi(request: Request) -> dict[str, Any]:
         """The whole public API, composed from the services' documents."""
-        composer: OpenApiComposer = request.app.state.openapi
-        return await composer.document()
+        return await container_of(request.app, GatewayContainer).openapi.document()
 
     return GatewayASGI(app, settings)
 
@@ -99,10 +61,6 @@ class GatewayASGI:
             "h11_max_incomplete_event_size": settings.max_head_buffer_bytes,
         }
 
-    @property
-    def state(self) -> Any:
-        return self.fastapi.state
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._head_capped(scope, receive, send)
 
@@ -114,8 +72,7 @@ class GatewayASGI:
             await self.app(scope, receive, send)
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy: Proxy = self.fastapi.state.proxy
-        await proxy(scope, receive, send)
+        await container_of(self.fastapi, GatewayContainer).proxy(scope, receive, send)
 
 
 def with_cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:

@@ -48,7 +48,9 @@ log = logging.getLogger("agora.gateway.proxy")
 
 
 @dataclass(frozen=True, slots=True)
-class Caller:
+class VerifiedCaller:
+    """Who is calling, as the gateway verified it, and the key their rate limit counts under."""
+
     user: UserIdentity
     rate_key: str
 
@@ -120,12 +122,14 @@ class Proxy:
 
     async def _identify(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
-    ) -> Caller:
+    ) -> VerifiedCaller:
         authorization = header(headers, b"authorization")
         if authorization is None:
             if not found.route.anonymous:
                 raise Unauthenticated("Sign in to use this route")
-            return Caller(UserIdentity(), f"ip:{_rate_key_for_ip(self._client_ip(scope, headers))}")
+            return VerifiedCaller(
+                UserIdentity(), f"ip:{_rate_key_for_ip(self._client_ip(scope, headers))}"
+            )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization must be a Bearer Firebase ID token")
@@ -137,7 +141,7 @@ class Proxy:
         user = verified.identity()
         if user.kind is CallerKind.AGENT and not found.route.agents:
             raise Forbidden("Agents cannot use this route", code="AGENT_NOT_ALLOWED")
-        return Caller(user, f"uid:{verified.uid}")
+        return VerifiedCaller(user, f"uid:{verified.uid}")
 
     def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
         """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""
@@ -150,7 +154,7 @@ class Proxy:
         client = scope.get("client")
         return str(client[0]) if client else "unknown"
 
-    async def _rate_limit(self, found: Match, caller: Caller) -> Decision:
+    async def _rate_limit(self, found: Match, caller: VerifiedCaller) -> Decision:
         group = found.route.group
         limits = self.anonymous_limits if caller.user.is_anonymous else self.limits
         limit = limits.get(group) or limits["read"]

@@ -2,79 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from agora_common.agents import AgentDirectory
-from agora_common.app import Needs, Resources, create_service_app
-from agora_common.audit import AuditLog
-from agora_common.egress import EgressGuard, IPAddress
-from agora_common.egress_client import make_guarded_client
-from agora_common.errors import AgoraError
-from agora_common.webhooks import WebhookSender
-from agora_vetting.repository import VettingRepository
+from agora_common.app import Needs, create_service_app
+from agora_vetting.container import build
 from agora_vetting.routes import admin, internal
-from agora_vetting.scanning import Scanner
-from agora_vetting.service import VettingService
 from agora_vetting.settings import VettingSettings
-from agora_vetting.tasks import ScanQueue
-
-log = logging.getLogger("agora.vetting")
 
 
 def create_app(settings: VettingSettings | None = None) -> FastAPI:
     settings = settings or VettingSettings()
-
-    @asynccontextmanager
-    async def wire(app: FastAPI) -> AsyncIterator[None]:
-        """Build the services on the clients the shared lifespan opened."""
-        resources: Resources = app.state.resources
-        assert resources.firestore is not None
-        timeout = settings.dependency_timeout_s
-        async with AsyncExitStack() as stack:
-            queue = ScanQueue(settings)
-            try:
-                await queue.ensure_queue()
-            except (AgoraError, Exception) as exc:  # the first enqueue says so again
-                log.warning("scan queue not checked", extra={"error": type(exc).__name__})
-            repository = VettingRepository(resources.firestore, timeout_s=timeout)
-
-            async def deployed_locally(address: IPAddress, port: int) -> bool:
-                host = f"[{address}]" if address.version == 6 else str(address)
-                return await repository.local_deployment_at(f"http://{host}:{port}")
-
-            # The one egress rule; locally, also agents the executor's local runtime deployed.
-            guard = EgressGuard(
-                allowed_endpoints=settings.egress_local_endpoints,
-                admits=deployed_locally if settings.is_local else None,
-            )
-            probes = make_guarded_client(guard, timeout_s=settings.probe_timeout_s)
-            stack.push_async_callback(probes.aclose)
-            agents = AgentDirectory(resources.services, ttl_s=0)
-            # Owners' webhooks: public addresses only, in every mode.
-            webhooks = WebhookSender(EgressGuard())
-            stack.push_async_callback(webhooks.aclose)
-            app.state.vetting = VettingService(
-                repository,
-                queue,
-                Scanner(agents, guard, probes, settings),
-                agents,
-                resources.services,
-                AuditLog(resources.firestore, timeout_s=timeout),
-                deploy_timeout_s=settings.deploy_timeout_s,
-                webhooks=webhooks,
-            )
-            yield
-
     app = create_service_app(
         settings,
         title="Agora vetting",
         description="The review queue, security scans through Cloud Tasks, approve and deploy.",
         needs=Needs(firestore=True),
-        lifespan_hook=wire,
+        wire=partial(build, settings),
     )
     for router in (internal.router, admin.router):
         app.include_router(router)

@@ -7,16 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
+from agora_auth.container import AuthContainer
 from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.settings import AuthSettings
-from agora_common.app import from_state
+from agora_common.app import provide
 from agora_common.identity import services_only
 
 router = APIRouter(prefix="/internal/agent-secrets", tags=["internal"])
 NO_STORE = {"Cache-Control": "no-store"}
 AgentId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 SecretReader = Annotated[str, Depends(services_only(*AuthSettings.key_reader_services))]
-Store = Annotated[AgentSecrets, Depends(from_state("agent_secrets"))]
+Store = Annotated[AgentSecrets, Depends(provide(AuthContainer, lambda c: c.agent_secrets))]
 
 
 class AgentSecret(BaseModel):

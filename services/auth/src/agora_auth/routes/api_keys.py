@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Response
 
+from agora_auth.container import AuthContainer
 from agora_auth.keys.providers import ApiKeyValue, Provider
 from agora_auth.keys.service import ApiKeyService
 from agora_auth.keys.views import MaskedKeys, RevealedKey
 from agora_auth.settings import AuthSettings
-from agora_common.app import from_state
+from agora_common.app import provide
 from agora_common.identity import HumanUser, services_only
 
 router = APIRouter(tags=["api-keys"])
@@ -23,7 +24,7 @@ async def _human_uid(user: HumanUser) -> str:
     return user.uid
 
 
-ApiKeys = Annotated[ApiKeyService, Depends(from_state("api_keys"))]
+ApiKeys = Annotated[ApiKeyService, Depends(provide(AuthContainer, lambda c: c.api_keys))]
 HumanUid = Annotated[str, Depends(_human_uid)]
 KeyReader = Annotated[str, Depends(services_only(*AuthSettings.key_reader_services))]
 KeyChanges = Annotated[

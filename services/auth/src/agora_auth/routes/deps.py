@@ -8,11 +8,14 @@ from fastapi import Depends
 
 from agora_auth.admin import AdminService
 from agora_auth.agent_tokens import AgentTokenService
+from agora_auth.container import AuthContainer
 from agora_auth.profiles import ProfileService
-from agora_common.app import from_state
+from agora_common.app import provide
 from agora_common.firebase import FirebaseTokenVerifier
 
-Profiles = Annotated[ProfileService, Depends(from_state("profiles"))]
-Admins = Annotated[AdminService, Depends(from_state("admins"))]
-AgentTokens = Annotated[AgentTokenService, Depends(from_state("agent_tokens"))]
-Tokens = Annotated[FirebaseTokenVerifier, Depends(from_state("tokens"))]
+Profiles = Annotated[ProfileService, Depends(provide(AuthContainer, lambda c: c.profiles))]
+Admins = Annotated[AdminService, Depends(provide(AuthContainer, lambda c: c.admins))]
+AgentTokens = Annotated[
+    AgentTokenService, Depends(provide(AuthContainer, lambda c: c.agent_tokens))
+]
+Tokens = Annotated[FirebaseTokenVerifier, Depends(provide(AuthContainer, lambda c: c.tokens))]

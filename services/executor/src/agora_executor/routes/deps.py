@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from agora_common.app import from_state
+from agora_common.app import container_of, provide
 from agora_common.errors import Forbidden
 from agora_common.iam.verifier import ServiceCaller
 from agora_common.identity import EndUser, SignedInUser
 from agora_common.models import CallerKind, UserIdentity
 from agora_common.settings import service_account_email
+from agora_executor.container import ExecutorContainer
 from agora_executor.deploy import DeployService
 from agora_executor.health import HealthProbe
-from agora_executor.repository import SECURITY_EVENTS, ExecutorRepository
 from agora_executor.service import ExecutionService, agent_hash_of
 from agora_executor.settings import ExecutorSettings
-from agora_executor.shipping import LogShipper
 
 
 async def _deployer(
@@ -43,25 +41,17 @@ async def checked_agent_claim(request: Request, user: SignedInUser) -> UserIdent
         return user
     hash_id = agent_hash_of(user)
     if hash_id is None or claimed != f"agent_{hash_id}":
-        repository: ExecutorRepository = request.app.state.repository
-        stored = await repository.add_security_event(
-            {
-                "kind": "agent_auth_failed",
-                "caller_uid": user.uid,
-                "caller_kind": user.kind.value,
-                "claimed": claimed[:140],
-                "path": request.url.path,
-            },
-            datetime.now(UTC),
-        )
-        shipper: LogShipper = request.app.state.shipper
-        shipper.stored(SECURITY_EVENTS, [stored])
+        security = container_of(request.app, ExecutorContainer).security
+        await security.agent_auth_failed(user, claimed, request.url.path)
         raise Forbidden("X-Agent-Auth does not match the calling agent", code="AGENT_AUTH_FAILED")
     return user
 
 
-Executions = Annotated[ExecutionService, Depends(from_state("executions"))]
-Deployments = Annotated[DeployService, Depends(from_state("deployments"))]
-Health = Annotated[HealthProbe, Depends(from_state("health"))]
+Executions = Annotated[
+    ExecutionService, Depends(provide(ExecutorContainer, lambda c: c.executions))
+]
+Deployments = Annotated[DeployService, Depends(provide(ExecutorContainer, lambda c: c.deployments))]
+Health = Annotated[HealthProbe, Depends(provide(ExecutorContainer, lambda c: c.health))]
 Deployer = Annotated[tuple[str, str | None], Depends(_deployer)]
-Caller = Annotated[UserIdentity, Depends(checked_agent_claim)]
+# A signed-in user or agent, whose `X-Agent-Auth` claim (if any) has been checked.
+ExecutingUser = Annotated[UserIdentity, Depends(checked_agent_claim)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from agora_common.bodies import json_body
 from agora_executor.models import AgentHealth, ExecuteRequest, Execution
-from agora_executor.routes.deps import Caller, Executions, Health
+from agora_executor.routes.deps import ExecutingUser, Executions, Health
 
 router = APIRouter(tags=["executions"])
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
@@ -33,7 +33,7 @@ _BODY_SCHEMA = ExecuteRequest.model_json_schema()
     },
 )
 async def execute(
-    user: Caller,
+    user: ExecutingUser,
     body: ExecuteBody,
     executions: Executions,
     response: Response,
@@ -47,7 +47,9 @@ async def execute(
 
 
 @router.get("/health/{agent_id}", response_model=AgentHealth, summary="Probe an agent's health")
-async def health(agent_id: str, user: Caller, executions: Executions, probe: Health) -> AgentHealth:
+async def health(
+    agent_id: str, user: ExecutingUser, executions: Executions, probe: Health
+) -> AgentHealth:
     """Cached for `health_cache_ttl_s` (300 s) in Redis `agent_health:{agent_id}`."""
     agent = await executions.visible_agent(user, agent_id)
     return await probe.health(agent, await executions.target_url(agent))

@@ -7,16 +7,17 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from agora_common.app import from_state
+from agora_common.app import provide
 from agora_common.errors import Forbidden
 from agora_common.iam.verifier import service_caller
 from agora_common.identity import services_only
 from agora_common.settings import service_account_email
+from agora_vetting.container import VettingContainer
 from agora_vetting.service import VettingService
 from agora_vetting.settings import VettingSettings
 from agora_vetting.tasks import TASK_CREDENTIAL_HEADER
 
-Vetting = Annotated[VettingService, Depends(from_state("vetting"))]
+Vetting = Annotated[VettingService, Depends(provide(VettingContainer, lambda c: c.vetting))]
 Submitter = Annotated[str, Depends(services_only(*VettingSettings.submission_services))]
 
 

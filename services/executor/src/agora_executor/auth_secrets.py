@@ -21,7 +21,7 @@ class MissingProviderKey(NotFound):
     code = "PROVIDER_KEY_MISSING"
 
 
-class Secrets:
+class AuthSecrets:
     """Agents' call-signing secrets and users' provider keys, both kept encrypted by auth."""
 
     def __init__(self, services: ServiceClient, *, ttl_s: float, stale_s: float = 0.0) -> None:

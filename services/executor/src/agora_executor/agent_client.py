@@ -48,7 +48,7 @@ class AgentAnswer:
     response_bytes: int = 0
 
 
-class AgentCaller:
+class AgentClient:
     def __init__(
         self,
         http: httpx.AsyncClient,
