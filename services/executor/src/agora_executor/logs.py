@@ -14,8 +14,12 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from agora_common.models import AgentView, UserIdentity
+from agora_executor.agent_client import AgentAnswer
+from agora_executor.models import ExecuteRequest
 from agora_executor.repository import ExecutorRepository
 
 log = logging.getLogger("agora.executor.logs")
@@ -112,3 +116,42 @@ class ExecutionLogWriter:
             return True
         finally:
             self._in_flight = 0
+
+
+def log_entry(
+    execution_id: str,
+    user: UserIdentity,
+    agent: AgentView,
+    request: ExecuteRequest,
+    answer: AgentAnswer | None,
+    error_code: str | None,
+    duration_ms: float,
+    started_at: datetime,
+    request_bytes: int,
+) -> dict[str, Any]:
+    """`execution_logs/{id}`: everything analytics needs later, never a payload or a key."""
+    if answer is None:
+        status = "error"
+    else:
+        status = "succeeded" if answer.ok else "failed"
+        error_code = answer.error_code
+    entry = {
+        "id": execution_id,
+        "agent_id": agent.id,
+        "agent_owner_uid": agent.owner_uid,
+        "tool_name": request.tool_name,
+        "caller_uid": user.uid,
+        "caller_kind": user.kind.value,
+        "status": status,
+        "error_code": error_code,
+        "duration_ms": duration_ms,
+        "request_bytes": request_bytes,
+        "response_bytes": answer.response_bytes if answer else 0,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC),
+        # Cost inputs: priced by analytics from its table (per call, per second of agent time).
+        "cost_inputs": {"calls": 1, "agent_seconds": round(duration_ms / 1000, 6)},
+        # Analytics ships logs from here; a log stays until it is marked shipped.
+        "shipped": False,
+    }
+    return entry

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +17,6 @@ from agora_common.errors import (
     Conflict,
     Forbidden,
     ServiceUnavailable,
-    ValidationFailed,
 )
 from agora_common.iam.client import ServiceAuth
 from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity, may_see_agent
@@ -30,7 +28,8 @@ from agora_executor.agent_client import (
     AgentTimeout,
 )
 from agora_executor.auth_secrets import AuthSecrets
-from agora_executor.logs import ExecutionLogWriter
+from agora_executor.idempotency import IdempotencyKeys
+from agora_executor.logs import ExecutionLogWriter, log_entry
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker
 from agora_executor.repository import ExecutorRepository
@@ -43,32 +42,8 @@ class AgentNotActive(Conflict):
     code, message = "AGENT_NOT_ACTIVE", "The agent is not active"
 
 
-class ExecutionInProgress(Conflict):
-    code = "EXECUTION_IN_PROGRESS"
-    message = "An execution with this Idempotency-Key is still running; retry shortly"
-
-
-class AnswerNotKept(Conflict):
-    code = "IDEMPOTENT_ANSWER_NOT_KEPT"
-    message = "The first answer with this Idempotency-Key was too large to keep for replays"
-
-
-class ReplayedFailure(AgoraError):
-    """The error the first call with this Idempotency-Key got after reaching the agent."""
-
-    def __init__(self, stored: dict[str, Any]) -> None:
-        super().__init__(str(stored["message"]), code=str(stored["code"]))
-        self.status_code = int(stored["status"])
-
-
-MAX_KEPT_ANSWER_BYTES = 900_000
 # Errors raised after the call reached the agent: the tool may have run.
 REACHED_THE_AGENT = (AgentTimeout, AgentBadAnswer)
-
-
-class IdempotencyKeyReused(ValidationFailed):
-    code = "IDEMPOTENCY_KEY_REUSED"
-    message = "This Idempotency-Key was used with another request"
 
 
 def _origin(url: str) -> str:
@@ -104,6 +79,11 @@ class ExecutionService:
         self._repo = repository
         self._settings = settings
         self._payloads = PayloadChecker()
+        self._keys = IdempotencyKeys(
+            repository,
+            ttl_s=settings.idempotency_ttl_s,
+            lease_s=settings.max_agent_timeout_s + 30,
+        )
         # Where each agent is deployed, read from Firestore; refreshed ahead while calls flow.
         self._deployments: ReadThrough[dict[str, Any] | None] = ReadThrough(
             repository.get_deployment,
@@ -148,7 +128,7 @@ class ExecutionService:
         )
         key_id = None
         if idempotency_key is not None:
-            key_id, replay = await self._claim(user, request, idempotency_key)
+            key_id, replay = await self._keys.claim(user, request, idempotency_key)
             if replay is not None:
                 return replay, True
         try:
@@ -157,16 +137,16 @@ class ExecutionService:
             if key_id is not None:
                 if isinstance(error, REACHED_THE_AGENT):
                     # The tool may have run: a retry gets this answer again, never a second run.
-                    await self._finish(key_id, user, request, None, error)
+                    await self._keys.finish(key_id, user, request, None, error)
                 else:
-                    await self._release(key_id)
+                    await self._keys.release(key_id)
             raise
         except BaseException:
             if key_id is not None:
-                await self._release(key_id)
+                await self._keys.release(key_id)
             raise
         if key_id is not None:
-            await self._finish(key_id, user, request, execution)
+            await self._keys.finish(key_id, user, request, execution)
         return execution, False
 
     async def _run(
@@ -191,16 +171,18 @@ class ExecutionService:
             raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            self._log(
-                execution_id,
-                user,
-                agent,
-                request,
-                answer,
-                error_code,
-                duration_ms,
-                started_at,
-                len(body),
+            self._logs.add(
+                log_entry(
+                    execution_id,
+                    user,
+                    agent,
+                    request,
+                    answer,
+                    error_code,
+                    duration_ms,
+                    started_at,
+                    len(body),
+                )
             )
         assert answer is not None
         return Execution(
@@ -291,122 +273,3 @@ class ExecutionService:
         if isinstance(asked, int | float) and asked > 0:
             timeout = asked
         return float(min(timeout, self._settings.max_agent_timeout_s))
-
-    def _log(
-        self,
-        execution_id: str,
-        user: UserIdentity,
-        agent: AgentView,
-        request: ExecuteRequest,
-        answer: AgentAnswer | None,
-        error_code: str | None,
-        duration_ms: float,
-        started_at: datetime,
-        request_bytes: int,
-    ) -> None:
-        """`execution_logs/{id}`: everything analytics needs later, never a payload or a key."""
-        if answer is None:
-            status = "error"
-        else:
-            status = "succeeded" if answer.ok else "failed"
-            error_code = answer.error_code
-        entry = {
-            "id": execution_id,
-            "agent_id": agent.id,
-            "agent_owner_uid": agent.owner_uid,
-            "tool_name": request.tool_name,
-            "caller_uid": user.uid,
-            "caller_kind": user.kind.value,
-            "status": status,
-            "error_code": error_code,
-            "duration_ms": duration_ms,
-            "request_bytes": request_bytes,
-            "response_bytes": answer.response_bytes if answer else 0,
-            "started_at": started_at,
-            "finished_at": datetime.now(UTC),
-            # Cost inputs: priced by analytics from its table (per call, per second of agent time).
-            "cost_inputs": {"calls": 1, "agent_seconds": round(duration_ms / 1000, 6)},
-            # Analytics ships logs from here; a log stays until it is marked shipped.
-            "shipped": False,
-        }
-        self._logs.add(entry)
-
-    # --- Idempotency-Key ---------------------------------------------------------------------
-
-    def _digest(self, request: ExecuteRequest) -> str:
-        return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-
-    async def _claim(
-        self, user: UserIdentity, request: ExecuteRequest, key: str
-    ) -> tuple[str, Execution | None]:
-        key_id = hashlib.sha256(f"{user.uid}\x00{key}".encode()).hexdigest()
-        now = datetime.now(UTC)
-        record = {
-            "uid": user.uid,
-            "digest": self._digest(request),
-            "state": "running",
-            "created_at": now,
-            "expire_at": now + timedelta(seconds=self._settings.idempotency_ttl_s),
-        }
-        existing = await self._repo.claim_idempotency_key(key_id, record)
-        if existing is None:
-            return key_id, None
-        if existing.get("expire_at") and existing["expire_at"] <= now:
-            await self._repo.replace_idempotency_key(key_id, record)
-            return key_id, None
-        if existing.get("digest") != record["digest"]:
-            raise IdempotencyKeyReused()
-        state = existing.get("state")
-        if state == "running":
-            # A claim outlives its execution only when an instance died mid-call: after the
-            # longest an execution can take, it may be taken over.
-            lease_s = self._settings.max_agent_timeout_s + 30
-            if existing["created_at"] + timedelta(seconds=lease_s) <= now:
-                await self._repo.replace_idempotency_key(key_id, record)
-                return key_id, None
-            raise ExecutionInProgress()
-        if state == "failed":
-            raise ReplayedFailure(existing["error"])
-        if state == "unkept":
-            raise AnswerNotKept(details=[{"execution_id": existing.get("execution_id")}])
-        return key_id, Execution.model_validate_json(existing["execution"])
-
-    async def _finish(
-        self,
-        key_id: str,
-        user: UserIdentity,
-        request: ExecuteRequest,
-        execution: Execution | None,
-        error: AgoraError | None = None,
-    ) -> None:
-        """Keep the answer for replays: the execution, or the error after the agent was called."""
-        now = datetime.now(UTC)
-        record: dict[str, Any] = {
-            "uid": user.uid,
-            "digest": self._digest(request),
-            "created_at": now,
-            "expire_at": now + timedelta(seconds=self._settings.idempotency_ttl_s),
-        }
-        if execution is None:
-            assert error is not None
-            status, code, message = error.status_code, error.code, error.message
-            record |= {
-                "state": "failed",
-                "error": {"status": status, "code": code, "message": message},
-            }
-        else:
-            answer = execution.model_dump_json()
-            if len(answer) > MAX_KEPT_ANSWER_BYTES:  # a Firestore document holds 1 MiB
-                record |= {"state": "unkept", "execution_id": execution.execution_id}
-            else:
-                record |= {"state": "done", "execution": answer}
-        try:
-            await self._repo.replace_idempotency_key(key_id, record)
-        except Exception:
-            log.exception("idempotent answer not kept", extra={"key": key_id[:12]})
-
-    async def _release(self, key_id: str) -> None:
-        try:
-            await self._repo.release_idempotency_key(key_id)
-        except Exception:
-            log.warning("idempotency key not released", extra={"key": key_id[:12]})
