@@ -272,6 +272,65 @@ async def test_redeploy_replaces_the_process(
             await http.get(f"{first.url}/health")
 
 
+def endpoint(url: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    return ipaddress.ip_address(host), int(port)
+
+
+async def test_a_staged_revision_serves_beside_the_previous_one_until_committed(
+    runtime: LocalRuntime, http: httpx.AsyncClient
+) -> None:
+    first = await runtime.deploy(make_spec())
+    first_pid = runtime.pid_of("HashEcho1")
+    staged = await runtime.stage(make_spec())
+
+    assert staged.url != first.url
+    assert runtime.pid_of("HashEcho1") == first_pid  # still the serving one
+    for url in (first.url, staged.url):  # both answer, and egress admits both
+        assert (await http.get(f"{url}/health")).status_code == 200
+        assert await runtime.admits(*endpoint(url))
+
+    await runtime.commit("id-HashEcho1", "HashEcho1")
+
+    assert first_pid and runtime.pid_of("HashEcho1") not in (None, first_pid)
+    assert wait_gone(first_pid)
+    assert not await runtime.admits(*endpoint(first.url))
+    assert (await http.get(f"{staged.url}/health")).status_code == 200
+
+
+async def test_a_discarded_redeploy_leaves_the_previous_revision_serving(
+    runtime: LocalRuntime, http: httpx.AsyncClient
+) -> None:
+    """A new revision that failed its probe goes; the one it was to replace is the agent still."""
+    first = await runtime.deploy(make_spec())
+    first_pid = runtime.pid_of("HashEcho1")
+    staged = await runtime.stage(make_spec())
+    staged_pid = int((await http.get(f"{staged.url}/health")).json()["pid"])
+
+    await runtime.discard("id-HashEcho1", "HashEcho1")
+
+    assert wait_gone(staged_pid)
+    assert runtime.pid_of("HashEcho1") == first_pid
+    assert (await http.get(f"{first.url}/health")).status_code == 200
+    assert await runtime.admits(*endpoint(first.url))
+    assert not await runtime.admits(*endpoint(staged.url))
+    await runtime.commit("id-HashEcho1", "HashEcho1")  # nothing staged: nothing changes
+    assert runtime.pid_of("HashEcho1") == first_pid
+
+
+async def test_undeploy_stops_a_staged_revision_too(runtime: LocalRuntime) -> None:
+    await runtime.deploy(make_spec())
+    pid = runtime.pid_of("HashEcho1")
+    staged = await runtime.stage(make_spec())
+
+    await runtime.undeploy("id-HashEcho1", "HashEcho1")
+
+    assert pid and wait_gone(pid)
+    assert not await runtime.admits(*endpoint(staged.url))
+    await runtime.commit("id-HashEcho1", "HashEcho1")
+    assert runtime.pid_of("HashEcho1") is None
+
+
 async def test_undeploy_stops_the_agent_and_is_idempotent(runtime: LocalRuntime) -> None:
     await runtime.deploy(make_spec())
     pid = runtime.pid_of("HashEcho1")

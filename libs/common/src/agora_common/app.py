@@ -223,4 +223,3 @@ def container_of(app: Any, kind: type[C]) -> C:
     if not isinstance(container, kind):
         raise TypeError(f"the app's container is not a {kind.__name__}")
     return container
-

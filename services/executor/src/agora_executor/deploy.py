@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from agora_common.agents import AgentDirectory
 from agora_common.errors import Conflict
@@ -14,7 +15,7 @@ from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.models import DeploymentView
 from agora_executor.probe import DeployProbeFailed, RevisionProbe
 from agora_executor.repository import ExecutorRepository
-from agora_executor.runtime.base import AgentRuntime, DeploySpec
+from agora_executor.runtime.base import AgentRuntime, Deployment, DeploySpec
 
 log = logging.getLogger("agora.executor.deploy")
 DEPLOYABLE = (AgentStatus.VETTED, AgentStatus.ACTIVE)
@@ -69,34 +70,16 @@ class DeployService:
                 "AGORA_AGENT_SECRET": await self._secrets.pending_agent_secret(agent.id),
             },
         )
-        deployed = await self._runtime.deploy(spec)
-        # The card was vetted, not the image: the revision must serve every tool it declares.
-        declared = [str(t.get("name")) for t in card.get("tools") or [] if isinstance(t, dict)]
-        findings = await self._probe.findings(deployed.url, declared)
-        if findings:
-            # Not promoted, not recorded, not active: it must never take a call.
-            await self._runtime.undeploy(agent.id, agent.hash_id)
-            log.warning(
-                "deployed revision failed its probe",
-                extra={"agent_id": agent.id, "checks": [f["check"] for f in findings]},
-            )
-            raise DeployProbeFailed(details=findings)
-        # Only now does the new secret sign calls: a failed deploy leaves the running agent as is.
-        await self._secrets.promote_agent_secret(agent.id)
-        now = datetime.now(UTC)
-        await self._repo.put_deployment(
-            agent.id,
-            {
-                "agent_id": agent.id,
-                "url": deployed.url,
-                "runtime": deployed.runtime,
-                "revision": deployed.revision,
-                "deployed_at": now,
-                "deployed_by": by,
-                "actor_uid": actor_uid,
-            },
-        )
+        # Staged: where the runtime can, the previous revision serves until this one is committed.
+        deployed = await self._runtime.stage(spec)
+        try:
+            now = await self._accept(agent.id, card, deployed, by, actor_uid)
+        except BaseException:
+            # A revision that failed or went unrecorded must never take a call.
+            await self._runtime.discard(agent.id, agent.hash_id)
+            raise
         self._on_deployed(agent.id)
+        await self._runtime.commit(agent.id, agent.hash_id)
         status = agent.status
         if status is AgentStatus.VETTED:
             reason = "deployed" + (f" by {by}" if by else "")
@@ -111,3 +94,38 @@ class DeployService:
             deployed_at=now,
             status=status.value,
         )
+
+    async def _accept(
+        self,
+        agent_id: str,
+        card: dict[str, Any],
+        deployed: Deployment,
+        by: str,
+        actor_uid: str | None,
+    ) -> datetime:
+        """Probe the staged revision, then promote its secret and record it; when it was."""
+        # The card was vetted, not the image: the revision must serve every tool it declares.
+        declared = [str(t.get("name")) for t in card.get("tools") or [] if isinstance(t, dict)]
+        findings = await self._probe.findings(deployed.url, declared)
+        if findings:
+            log.warning(
+                "deployed revision failed its probe",
+                extra={"agent_id": agent_id, "checks": [f["check"] for f in findings]},
+            )
+            raise DeployProbeFailed(details=findings)
+        # Only now does the new secret sign calls: a failed deploy leaves the running agent as is.
+        await self._secrets.promote_agent_secret(agent_id)
+        now = datetime.now(UTC)
+        await self._repo.put_deployment(
+            agent_id,
+            {
+                "agent_id": agent_id,
+                "url": deployed.url,
+                "runtime": deployed.runtime,
+                "revision": deployed.revision,
+                "deployed_at": now,
+                "deployed_by": by,
+                "actor_uid": actor_uid,
+            },
+        )
+        return now

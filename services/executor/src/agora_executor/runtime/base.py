@@ -1,4 +1,4 @@
-"""What every agent runtime offers: deploy an agent's service, undeploy it, close."""
+"""What every agent runtime offers: deploy an agent's service (at once, or staged), undeploy it."""
 
 from __future__ import annotations
 
@@ -58,6 +58,19 @@ class AgentRuntime(Protocol):
 
     async def deploy(self, spec: DeploySpec) -> Deployment:
         """Create or update the agent's service and wait until it answers; idempotent."""
+        ...
+
+    async def stage(self, spec: DeploySpec) -> Deployment:
+        """Start a new revision and wait until it answers; what the agent serves is unchanged
+        until `commit` where the runtime can keep the previous revision beside it."""
+        ...
+
+    async def commit(self, agent_id: str, hash_id: str) -> None:
+        """The staged revision replaces the previous one; nothing staged is fine."""
+        ...
+
+    async def discard(self, agent_id: str, hash_id: str) -> None:
+        """Stop the staged revision only, where the previous one can keep serving."""
         ...
 
     async def undeploy(self, agent_id: str, hash_id: str) -> None:

@@ -110,6 +110,19 @@ class CloudRunRuntime:
         log.info("deployed agent", extra=extra)
         return Deployment(spec.agent_id, uri, RUNTIME_NAME, revision)
 
+    async def stage(self, spec: DeploySpec) -> Deployment:
+        """`deploy`: an updated service serves its latest ready revision at once."""
+        return await self.deploy(spec)
+
+    async def commit(self, agent_id: str, hash_id: str) -> None:
+        """Nothing to do: the revision serves since `stage`."""
+
+    async def discard(self, agent_id: str, hash_id: str) -> None:
+        """Delete the service: its new revision already took the traffic, so nothing earlier
+        can be kept serving. A redeploy that fails its probe therefore takes the agent down
+        until a good deploy (deploying with no traffic first is what would keep it serving)."""
+        await self.undeploy(agent_id, hash_id)
+
     async def undeploy(self, agent_id: str, hash_id: str) -> None:
         """Delete the agent's service; one already gone is fine."""
         name = service_name(hash_id)

@@ -73,35 +73,55 @@ class LocalConfig:
             raise ValueError(f"local agents must listen on a loopback address, not {self.host!r}")
 
 
+@dataclass(frozen=True)
+class _Running:
+    """A started agent process and the loopback endpoint it listens on."""
+
+    process: AgentProcess
+    endpoint: tuple[IPAddress, int]
+
+
 class LocalRuntime:
-    """Starts, replaces and stops agent processes; `aclose` stops them all."""
+    """Starts, replaces and stops agent processes; `aclose` stops them all.
+
+    A redeploy is staged: the new process starts on a port of its own beside the serving one,
+    which stops only once the new one is committed, so a revision that fails leaves the previous
+    one serving.
+    """
 
     def __init__(self, config: LocalConfig, http: httpx.AsyncClient) -> None:
         if config.guard not in orphan_guard.MODES:
             raise ValueError(f"unknown guard {config.guard!r}")
         self.config = config
         self.http = http
-        self._agents: dict[str, AgentProcess] = {}
+        # Serving and staged processes by service name: the only endpoints egress admits.
+        self._agents: dict[str, _Running] = {}
+        self._staged: dict[str, _Running] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        # Where each running agent listens: the only loopback endpoints egress admits for it.
-        self._endpoints: dict[str, tuple[IPAddress, int]] = {}
 
     async def admits(self, address: IPAddress, port: int) -> bool:
         """Whether an agent this runtime started listens at `address:port` (egress rule)."""
-        return (address, port) in self._endpoints.values()
+        running = (*self._agents.values(), *self._staged.values())
+        return any(run.endpoint == (address, port) for run in running)
 
     def pid_of(self, hash_id: str) -> int | None:
-        """The running agent's process id (also its process group), if any."""
-        agent = self._agents.get(service_name(hash_id))
-        return agent.pid if agent else None
+        """The serving agent's process id (also its process group), if any."""
+        run = self._agents.get(service_name(hash_id))
+        return run.process.pid if run else None
 
     async def deploy(self, spec: DeploySpec) -> Deployment:
-        """(Re)start the agent on a free port and wait until its /health answers 200."""
+        """(Re)start the agent on a free port, wait until its /health answers 200, serve it."""
+        deployment = await self.stage(spec)
+        await self.commit(spec.agent_id, spec.hash_id)
+        return deployment
+
+    async def stage(self, spec: DeploySpec) -> Deployment:
+        """Start the agent on a free port beside any serving one; healthy, or DeployFailed."""
         directory = self._resolve(spec.source)
         module = _module_for(directory)
         name = service_name(spec.hash_id)
         async with self._locks.setdefault(name, asyncio.Lock()):
-            await self._stop(name)
+            await self._stop(self._staged.pop(name, None))
             port = free_port(self.config.host)
             url = f"http://{self.config.host}:{port}"
             guard = [sys.executable, "-m", orphan_guard.__name__, str(os.getpid())]
@@ -112,33 +132,56 @@ class LocalRuntime:
                 agent = AgentProcess.start(argv, env=env, cwd=directory, log_path=log_path)
             except OSError as exc:
                 raise DeployFailed(f"Agent {directory.name} could not be started") from exc
-            self._agents[name] = agent
-            self._endpoints[name] = (ipaddress.ip_address(self.config.host), port)
+            staged = _Running(agent, (ipaddress.ip_address(self.config.host), port))
+            self._staged[name] = staged
             try:
                 await self._wait_healthy(agent, url, directory.name, list(spec.env.values()))
             except BaseException:
-                await self._stop(name)
+                if self._staged.get(name) is staged:
+                    del self._staged[name]
+                await self._stop(staged)
                 raise
         extra = {"agent_id": spec.agent_id, "url": url, "pid": agent.pid}
-        log.info("deployed local agent", extra=extra)
+        log.info("started local agent", extra=extra)
         return Deployment(spec.agent_id, url, RUNTIME_NAME, None)
 
-    async def undeploy(self, agent_id: str, hash_id: str) -> None:
-        """Stop the agent's process; one not running is fine."""
+    async def commit(self, agent_id: str, hash_id: str) -> None:
+        """The staged process serves; the one it replaces stops."""
         name = service_name(hash_id)
         async with self._locks.setdefault(name, asyncio.Lock()):
-            await self._stop(name)
+            staged = self._staged.pop(name, None)
+            if staged is None:
+                return
+            previous = self._agents.get(name)
+            self._agents[name] = staged
+            await self._stop(previous)
+        log.info("deployed local agent", extra={"agent_id": agent_id, "pid": staged.process.pid})
+
+    async def discard(self, agent_id: str, hash_id: str) -> None:
+        """Stop the staged process; the serving one, if any, goes on serving."""
+        name = service_name(hash_id)
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            await self._stop(self._staged.pop(name, None))
+        log.info("discarded staged local agent", extra={"agent_id": agent_id})
+
+    async def undeploy(self, agent_id: str, hash_id: str) -> None:
+        """Stop the agent's processes; none running is fine."""
+        name = service_name(hash_id)
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            await self._stop(self._staged.pop(name, None))
+            await self._stop(self._agents.pop(name, None))
         log.info("undeployed local agent", extra={"agent_id": agent_id})
 
     async def aclose(self) -> None:
         """Stop every agent (their grace periods overlap)."""
-        await asyncio.gather(*(self._stop(name) for name in list(self._agents)))
+        running = [*self._agents.values(), *self._staged.values()]
+        self._agents.clear()
+        self._staged.clear()
+        await asyncio.gather(*(self._stop(run) for run in running))
 
-    async def _stop(self, name: str) -> None:
-        self._endpoints.pop(name, None)
-        agent = self._agents.pop(name, None)
-        if agent is not None:
-            await agent.stop(self.config.grace_s)
+    async def _stop(self, run: _Running | None) -> None:
+        if run is not None:
+            await run.process.stop(self.config.grace_s)
 
     def _resolve(self, source: str | None) -> Path:
         """The agent's directory: an existing directory directly under the agents root."""
