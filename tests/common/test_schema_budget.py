@@ -9,15 +9,7 @@ import pytest
 
 from agora_common.schema_budget import BUDGET, assess_schema, subschemas
 from agora_devstack.agents import local_agent, registration_card
-
-
-def bomb(levels: int, width: int = 2, combinator: str = "anyOf") -> dict[str, Any]:
-    """`a<i>` is `width` references to `a<i+1>`: one value costs width**levels evaluations."""
-    defs: dict[str, Any] = {
-        f"a{i}": {combinator: [{"$ref": f"#/$defs/a{i + 1}"}] * width} for i in range(levels)
-    }
-    defs[f"a{levels}"] = {"type": "string"}
-    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+from tests.support.factories import schema_bomb
 
 
 def nested(depth: int) -> dict[str, Any]:
@@ -93,10 +85,14 @@ def paths(schema: Any) -> list[tuple[str | int, ...]]:
 @pytest.mark.parametrize(
     ("schema", "spot"),
     [
-        pytest.param(bomb(14), ("$defs", "a6"), id="anyOf-bomb-14"),
-        pytest.param(bomb(16), ("$defs", "a8"), id="anyOf-bomb-16"),
-        pytest.param(bomb(4, width=8, combinator="oneOf"), ("$defs", "a1"), id="oneOf-bomb-8^4"),
-        pytest.param(bomb(4, width=8, combinator="allOf"), ("$defs", "a1"), id="allOf-bomb-8^4"),
+        pytest.param(schema_bomb(14), ("$defs", "a6"), id="anyOf-bomb-14"),
+        pytest.param(schema_bomb(16), ("$defs", "a8"), id="anyOf-bomb-16"),
+        pytest.param(
+            schema_bomb(4, width=8, combinator="oneOf"), ("$defs", "a1"), id="oneOf-bomb-8^4"
+        ),
+        pytest.param(
+            schema_bomb(4, width=8, combinator="allOf"), ("$defs", "a1"), id="allOf-bomb-8^4"
+        ),
         pytest.param(CYCLE, ("$defs", "b", "anyOf", 0, "$ref"), id="ref-cycle"),
         pytest.param({"type": "object", "$ref": "#"}, ("$ref",), id="self-reference"),
         pytest.param(
@@ -135,8 +131,8 @@ def test_over_budget_schemas_are_refused_at_the_offending_spot(
     "schema",
     [
         pytest.param(ORDINARY, id="ordinary-with-refs"),
-        pytest.param(bomb(8, width=2)["$defs"]["a8"] | {"type": "object"}, id="leaf"),
-        pytest.param(bomb(6), id="small-chain-2^6"),
+        pytest.param(schema_bomb(8, width=2)["$defs"]["a8"] | {"type": "object"}, id="leaf"),
+        pytest.param(schema_bomb(6), id="small-chain-2^6"),
         pytest.param(nested(15), id="nested-15"),
         pytest.param(ref_depth(20), id="refs-20-deep"),
         pytest.param(wide("anyOf", 32), id="anyOf-32"),
@@ -161,7 +157,7 @@ def test_the_platforms_own_agents_fit(folder: str) -> None:
 
 def test_the_cost_counts_evaluations_over_the_reference_graph() -> None:
     # a<i> costs 1 + 2 * (1 + cost(a<i+1>)), the leaf 1: 2**(n+1) * 2 - 3 in all, plus x and root.
-    assert assess_schema(bomb(6)).evaluations == 1 + 1 + (2 ** (6 + 2) - 3)
+    assert assess_schema(schema_bomb(6)).evaluations == 1 + 1 + (2 ** (6 + 2) - 3)
     assert assess_schema({"type": "object"}).evaluations == 1
 
 
@@ -170,7 +166,7 @@ def test_the_check_is_fast_and_recursion_free_on_hostile_input() -> None:
     broken: dict[str, Any] = {"type": "object", "anyOf": 3, "properties": [1], "$ref": 7}
     started = time.perf_counter()
     assert paths(long_chain)
-    assert paths(bomb(60))
+    assert paths(schema_bomb(60))
     assert assess_schema(broken).within_budget  # not a schema: the metaschema check says so
     assert time.perf_counter() - started < 1.0
 

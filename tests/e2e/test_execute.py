@@ -19,7 +19,7 @@ from agora_common.models import CallerKind, UserIdentity
 from agora_devstack.agents import local_agent, registration_card
 from agora_executor.repository import ExecutorRepository
 from tests.e2e.conftest import Stack, unique_name
-from tests.support.factories import card
+from tests.support.factories import card, schema_bomb
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
 
@@ -718,16 +718,6 @@ def test_callers_are_checked_before_the_body(stack: Stack) -> None:
 # --- schemas stored before the budget existed --------------------------------------------------
 
 
-def _bomb(levels: int) -> dict[str, Any]:
-    """Each level an anyOf of two references to the next: 2**levels evaluations per value."""
-    defs: dict[str, Any] = {
-        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
-        for i in range(levels)
-    }
-    defs[f"a{levels}"] = {"type": "string"}
-    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
-
-
 CYCLE = {
     "type": "object",
     "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
@@ -760,7 +750,7 @@ async def test_a_stored_bomb_schema_is_refused_at_once_and_delays_nobody(
     repository: ExecutorRepository,
     db: firestore.AsyncClient,
 ) -> None:
-    bomb_id = await stored_with_schema(stack, owner, repository, db, _bomb(16))
+    bomb_id = await stored_with_schema(stack, owner, repository, db, schema_bomb(16))
     assert execute(stack, user, quantflow["id"], "black_scholes", OPTION).status_code == 200
 
     def timed(agent_id: str, payload: dict[str, Any]) -> tuple[httpx.Response, float]:

@@ -15,6 +15,7 @@ from agora_executor.payloads import (
     UnknownTool,
     _Compiled,
 )
+from tests.support.factories import schema_bomb
 
 EVIL = "^(a+)+$"  # catastrophic backtracking in Python's re: exponential in the input length
 SCHEMA = {
@@ -184,19 +185,10 @@ def test_huge_numbers_are_judged_as_python_judges_them() -> None:
 # --- schemas over the budget, stored before it existed -----------------------------------------
 
 
-def _bomb(levels: int) -> dict[str, Any]:
-    defs: dict[str, Any] = {
-        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
-        for i in range(levels)
-    }
-    defs[f"a{levels}"] = {"type": "string"}
-    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
-
-
 @pytest.mark.parametrize(
     "schema",
     [
-        pytest.param(_bomb(16), id="anyOf-bomb"),
+        pytest.param(schema_bomb(16), id="anyOf-bomb"),
         pytest.param(
             {
                 "type": "object",

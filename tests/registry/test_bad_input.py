@@ -9,6 +9,7 @@ import pytest
 
 from agora_common.models import MAX_CARD_BYTES
 from tests.registry.conftest import Registry, card, user
+from tests.support.factories import schema_bomb
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +30,6 @@ def _nested(depth: int) -> dict[str, Any]:
     for _ in range(depth):
         schema = {"type": "object", "properties": {"x": schema}}
     return schema
-
-
-def _bomb(levels: int) -> dict[str, Any]:
-    """Each level an anyOf of two references to the next: 2**levels evaluations per value."""
-    defs: dict[str, Any] = {
-        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
-        for i in range(levels)
-    }
-    defs[f"a{levels}"] = {"type": "string"}
-    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
 
 
 # (case id, JSON body, expected status, a path the error details must name or None)
@@ -116,7 +107,7 @@ CASES: list[tuple[str, Any, int, str | None]] = [
     ),
     (
         "schema-anyof-bomb",
-        _schema(_bomb(16)),
+        _schema(schema_bomb(16)),
         422,
         "$.body.tools[0].input_schema.$defs.a8",
     ),

@@ -97,5 +97,15 @@ __all__ = [
     "local_fleet",
     "local_settings_kwargs",
     "make_dev_key",
+    "schema_bomb",
     "signer_for",
 ]
+
+
+def schema_bomb(levels: int, width: int = 2, combinator: str = "anyOf") -> dict[str, Any]:
+    """`a<i>` is `width` references to `a<i+1>`: one value costs width**levels evaluations."""
+    defs: dict[str, Any] = {
+        f"a{i}": {combinator: [{"$ref": f"#/$defs/a{i + 1}"}] * width} for i in range(levels)
+    }
+    defs[f"a{levels}"] = {"type": "string"}
+    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}

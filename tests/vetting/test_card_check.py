@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agora_devstack.agents import local_agent, registration_card
 from agora_vetting.scanning import check_stored_card
-from tests.support.factories import card
-
-
-def _bomb(levels: int) -> dict[str, Any]:
-    defs: dict[str, Any] = {
-        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]}
-        for i in range(levels)
-    }
-    defs[f"a{levels}"] = {"type": "string"}
-    return {"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+from tests.support.factories import card, schema_bomb
 
 
 def test_a_stored_bomb_schema_is_a_high_finding_at_its_spot() -> None:
     stored = card()
     stored["tools"].append(
-        {"name": "bomb", "description": "Stored before the budget", "input_schema": _bomb(16)}
+        {"name": "bomb", "description": "Stored before the budget", "input_schema": schema_bomb(16)}
     )
     parsed, result = check_stored_card(stored)
     assert parsed is not None
