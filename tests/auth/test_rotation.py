@@ -19,7 +19,7 @@ from agora_auth.cli import build_parser, main
 from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.keys.envelope import EnvelopeCipher
 from agora_auth.keys.providers import Provider
-from agora_auth.keys.repository import ApiKeyRepository
+from agora_auth.keys.repository import AgentSecretRepository, ApiKeyRepository
 from agora_auth.keys.rotation import RotationAborted, RotationProgress, rewrap_all, rotate_keys
 from agora_auth.keys.service import ApiKeyService
 from agora_auth.keys.wiring import open_key_wrapper
@@ -290,7 +290,7 @@ async def test_rotation_rewraps_agents_signing_secrets_too(store: Store, kms: Km
     db = make_firestore_client(store.settings)
     try:
         async with open_key_wrapper(store.settings) as wrapper:
-            agent_secrets = AgentSecrets(db, EnvelopeCipher(wrapper))
+            agent_secrets = AgentSecrets(AgentSecretRepository(db), EnvelopeCipher(wrapper))
             secret = await agent_secrets.issue("agent-1")
             await agent_secrets.promote("agent-1")
         kms_version = await new_primary(store, kms)
@@ -301,9 +301,7 @@ async def test_rotation_rewraps_agents_signing_secrets_too(store: Store, kms: Km
         assert stored is not None
         assert stored["current"]["key_version"] == (kms_version or added[0])
         async with open_key_wrapper(store.settings) as wrapper:
-            assert await AgentSecrets(db, EnvelopeCipher(wrapper)).reveal("agent-1") == (
-                secret,
-                None,
-            )
+            reopened = AgentSecrets(AgentSecretRepository(db), EnvelopeCipher(wrapper))
+            assert await reopened.reveal("agent-1") == (secret, None)
     finally:
         await close_firestore_client(db)

@@ -13,15 +13,11 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from google.cloud import firestore
-
 from agora_auth.keys.envelope import EnvelopeCipher, SealedSecret, UnreadableSecret, WrappedKey
-from agora_common.clients import bounded_call
+from agora_auth.keys.repository import SECRET_SLOTS, AgentSecretRepository
 from agora_common.errors import Conflict, NotFound
 
-AGENT_SECRETS = "agent_secrets"
 SECRET_BYTES = 32
-SLOTS = ("current", "previous", "pending")
 
 
 class AgentSecretNotFound(NotFound):
@@ -54,44 +50,31 @@ def _slot(sealed: SealedSecret, created_at: Any) -> dict[str, Any]:
 
 
 class AgentSecrets:
-    def __init__(
-        self, db: firestore.AsyncClient, cipher: EnvelopeCipher, *, timeout_s: float = 2.0
-    ) -> None:
-        self._secrets = db.collection(AGENT_SECRETS)
+    def __init__(self, repository: AgentSecretRepository, cipher: EnvelopeCipher) -> None:
+        self._repo = repository
         self._cipher = cipher
-        self._call = bounded_call(timeout_s)
-
-    async def _read(self, agent_id: str) -> dict[str, Any]:
-        snapshot = await self._secrets.document(agent_id).get(**self._call)
-        return snapshot.to_dict() or {}
-
-    async def _write(self, agent_id: str, document: dict[str, Any]) -> None:
-        # Every slot written, empty ones as null: the local emulator ignores field deletes.
-        await self._secrets.document(agent_id).set(
-            {"agent_id": agent_id, **{k: document.get(k) or None for k in SLOTS}}, **self._call
-        )
 
     async def issue(self, agent_id: str) -> str:
         """A new pending secret for a deployment (the running agent keeps its current one)."""
         secret = secrets.token_urlsafe(SECRET_BYTES)
         sealed = await self._cipher.seal(secret, agent_aad(agent_id))
-        document = await self._read(agent_id)
+        document = await self._repo.read(agent_id)
         document["pending"] = _slot(sealed, datetime.now(UTC))
-        await self._write(agent_id, document)
+        await self._repo.write(agent_id, document)
         return secret
 
     async def promote(self, agent_id: str) -> None:
         """The deploy succeeded: pending becomes current, current becomes previous."""
-        document = await self._read(agent_id)
+        document = await self._repo.read(agent_id)
         if not document.get("pending"):
             raise NothingToPromote()
         document["previous"] = document.get("current")
         document["current"] = document.pop("pending")
-        await self._write(agent_id, document)
+        await self._repo.write(agent_id, document)
 
     async def reveal(self, agent_id: str) -> tuple[str, str | None]:
         """(current, previous): the executor signs with current and tries previous on a 401."""
-        document = await self._read(agent_id)
+        document = await self._repo.read(agent_id)
         if not document.get("current"):
             raise AgentSecretNotFound()
         aad = agent_aad(agent_id)
@@ -108,15 +91,14 @@ class AgentSecrets:
         """
         primary = await self._cipher.primary_version()
         rewrapped = failed = 0
-        async for snapshot in self._secrets.stream(**self._call):
-            document = snapshot.to_dict() or {}
+        async for agent_id, document in self._repo.documents():
             changed = False
-            for name in SLOTS:
+            for name in SECRET_SLOTS:
                 slot = document.get(name)
                 if not slot or slot.get("key_version") == primary:
                     continue
                 try:
-                    fresh = await self._cipher.rewrap(_sealed(slot), agent_aad(snapshot.id))
+                    fresh = await self._cipher.rewrap(_sealed(slot), agent_aad(agent_id))
                 except UnreadableSecret:
                     failed += 1
                     continue
@@ -124,5 +106,5 @@ class AgentSecrets:
                 rewrapped += 1
                 changed = True
             if changed:
-                await self._write(snapshot.id, document)
+                await self._repo.write(agent_id, document)
         return rewrapped, failed

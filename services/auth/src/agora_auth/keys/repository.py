@@ -1,8 +1,8 @@
-"""Every Firestore call of the API keys: the `api_keys` collection, one document per user."""
+"""Every Firestore call of the keys package: users' `api_keys` and agents' `agent_secrets`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,9 @@ from agora_auth.keys.records import StoredKey, UserKeys
 from agora_common.clients import bounded_call
 
 API_KEYS = "api_keys"
+AGENT_SECRETS = "agent_secrets"
+# The slots of an agent's secret document (see keys.agent_secrets).
+SECRET_SLOTS = ("current", "previous", "pending")
 
 
 class StaleWrite(Exception):
@@ -95,3 +98,27 @@ class ApiKeyRepository:
     async def count(self) -> int:
         results = await self._keys.count().get(**self._call)  # type: ignore[no-untyped-call]
         return int(results[0][0].value)
+
+
+class AgentSecretRepository:
+    """`agent_secrets/{agent_id}`: {agent_id, current, previous, pending}, each slot or null."""
+
+    def __init__(self, db: firestore.AsyncClient, *, timeout_s: float = 2.0) -> None:
+        self._secrets = db.collection(AGENT_SECRETS)
+        self._call = bounded_call(timeout_s)
+
+    async def read(self, agent_id: str) -> dict[str, Any]:
+        snapshot = await self._secrets.document(agent_id).get(**self._call)
+        return snapshot.to_dict() or {}
+
+    async def write(self, agent_id: str, document: Mapping[str, Any]) -> None:
+        # Every slot written, empty ones as null: the local emulator ignores field deletes.
+        await self._secrets.document(agent_id).set(
+            {"agent_id": agent_id, **{k: document.get(k) or None for k in SECRET_SLOTS}},
+            **self._call,
+        )
+
+    async def documents(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every agent's document, as (agent_id, document)."""
+        async for snapshot in self._secrets.stream(**self._call):
+            yield snapshot.id, snapshot.to_dict() or {}

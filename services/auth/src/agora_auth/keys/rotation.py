@@ -16,7 +16,7 @@ from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.keys.envelope import EnvelopeCipher, UnreadableSecret, associated_data
 from agora_auth.keys.local import add_key_version
 from agora_auth.keys.records import StoredKey, UserKeys
-from agora_auth.keys.repository import ApiKeyRepository, StaleWrite
+from agora_auth.keys.repository import AgentSecretRepository, ApiKeyRepository, StaleWrite
 from agora_auth.keys.wiring import open_key_wrapper
 from agora_auth.settings import AuthSettings
 from agora_common.clients import close_firestore_client, make_firestore_client
@@ -154,7 +154,8 @@ async def rotate_keys(
                 repository, cipher, page_size=page_size, on_progress=on_progress
             )
             # Agents' signing secrets live under the same key hierarchy.
-            secrets = AgentSecrets(db, cipher, timeout_s=settings.dependency_timeout_s)
+            secrets_repo = AgentSecretRepository(db, timeout_s=settings.dependency_timeout_s)
+            secrets = AgentSecrets(secrets_repo, cipher)
             rewrapped, failed = await secrets.rewrap_all()
             progress.rewrapped += rewrapped
             progress.failed += failed
