@@ -12,7 +12,7 @@ from agora_auth.agent_tokens import AgentTokenService
 from agora_auth.firebase_users import FirebaseUsers
 from agora_auth.keys.agent_secrets import AgentSecrets
 from agora_auth.keys.envelope import EnvelopeCipher
-from agora_auth.keys.repository import ApiKeyRepository
+from agora_auth.keys.repository import AgentSecretRepository, ApiKeyRepository
 from agora_auth.keys.service import ApiKeyService
 from agora_auth.keys.wiring import open_key_wrapper
 from agora_auth.profiles import ProfileService
@@ -54,5 +54,5 @@ async def build(
         admins=AdminService(users, audit),
         agent_tokens=AgentTokenService(users, resources.services, audit),
         api_keys=ApiKeyService(ApiKeyRepository(db, timeout_s=timeout), cipher),
-        agent_secrets=AgentSecrets(db, cipher, timeout_s=timeout),
+        agent_secrets=AgentSecrets(AgentSecretRepository(db, timeout_s=timeout), cipher),
     )
