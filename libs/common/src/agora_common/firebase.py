@@ -7,9 +7,9 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -29,6 +29,7 @@ from agora_common.settings import ServiceSettings
 FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 )
+T = TypeVar("T")
 MAX_UID_LENGTH = 128
 MAX_EMAIL_LENGTH = 320
 MAX_TOKEN_BYTES = 16_384
@@ -259,19 +260,19 @@ class FirebaseTokenVerifier:
 
     async def _lookup_account(self, uid: str) -> Account | None:
         assert self.accounts is not None
-        try:
-            async with asyncio.timeout(self.lookup_timeout_s):
-                return await self.accounts(uid)
-        except Exception as exc:  # the Auth emulator is slow or down: fail fast, explicitly
-            raise ServiceUnavailable("Cannot check the token's account now") from exc
+        return await self._bounded(self.accounts(uid), "account")
 
     async def _lookup_status(self, uid: str) -> UserStatus:
         assert self.lookup is not None
+        return await self._bounded(self.lookup(uid), "revocation")
+
+    async def _bounded(self, lookup: Awaitable[T], what: str) -> T:
+        """One Auth lookup within the lookup timeout; slow or down is a fast, explicit 503."""
         try:
             async with asyncio.timeout(self.lookup_timeout_s):
-                return await self.lookup(uid)
-        except Exception as exc:  # the Auth backend is slow or down: fail fast, explicitly
-            raise ServiceUnavailable("Cannot check the token's revocation now") from exc
+                return await lookup
+        except Exception as exc:
+            raise ServiceUnavailable(f"Cannot check the token's {what} now") from exc
 
 
 def token_verifier_for(
