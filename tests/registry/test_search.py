@@ -12,8 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from agora_common.answer_cache import key_prefix
 from agora_common.models import UserIdentity
-from agora_registry.search_cache import KEY_PREFIX
 from tests.registry.conftest import Registry, another_registry, card, user
 from tests.support.calls import ANONYMOUS
 from tests.support.servers import free_port
@@ -167,7 +167,7 @@ async def test_bad_search_parameters_are_422(registry: Registry, params: dict[st
 
 
 async def _cache_keys(redis: aioredis.Redis) -> set[bytes]:
-    return {key async for key in redis.scan_iter(match=f"{KEY_PREFIX}*")}
+    return {key async for key in redis.scan_iter(match=f"{key_prefix('registry_search')}*")}
 
 
 async def test_searches_are_cached_and_every_write_invalidates_them(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,3 +18,15 @@ def eventually(check: Callable[[], T], *, seconds: float = 30, every: float = 0.
         if found or time.monotonic() > deadline:
             return found
         time.sleep(every)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[T]], *, seconds: float = 30, every: float = 0.1
+) -> T:
+    """`eventually` for a check that awaits (an async client's calls)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = await check()
+        if found or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(every)

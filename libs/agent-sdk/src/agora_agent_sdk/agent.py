@@ -117,10 +117,7 @@ class Agent:
             "description": self.description,
             "version": self.version,
             "tags": list(self.tags),
-            "tools": [
-                {"name": t.name, "description": t.description, "input_schema": t.input_schema}
-                for t in self._tools.values()
-            ],
+            "tools": [_tool_card(t) for t in self._tools.values()],
         }
         if self.provider_keys:
             card_base["metadata"] = {"provider_keys": list(self.provider_keys)}
@@ -134,3 +131,14 @@ class Agent:
             card_base=card_base,
             provider_keys=frozenset(self.provider_keys),
         )
+
+
+def _tool_card(tool: Tool) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "name": tool.name,
+        "description": tool.description,
+        "input_schema": tool.input_schema,
+    }
+    if tool.output_schema is not None:
+        card["output_schema"] = tool.output_schema
+    return card

@@ -26,6 +26,8 @@ class Tool:
     func: Callable[..., Any]
     payload_param: str
     context_param: str | None
+    # From a return annotation that is a pydantic model describing an object (MCP outputSchema).
+    output_schema: dict[str, Any] | None = None
 
     async def run(self, payload: BaseModel, ctx: Context) -> Any:
         kwargs: dict[str, Any] = {self.payload_param: payload}
@@ -78,6 +80,10 @@ def make_tool(func: Callable[..., Any], *, name: str | None, description: str) -
     input_schema = input_model.model_json_schema()
     if input_schema.get("type") != "object":
         raise TypeError(f"tool {tool_name!r}: the payload model must describe a JSON object")
+    returned = hints.get("return")
+    output_schema = returned.model_json_schema() if _is_model(returned) else None
+    if output_schema is not None and output_schema.get("type") != "object":
+        output_schema = None  # only object answers have an MCP outputSchema
     return Tool(
         name=tool_name,
         description=description,
@@ -86,4 +92,5 @@ def make_tool(func: Callable[..., Any], *, name: str | None, description: str) -
         func=func,
         payload_param=payload_param,
         context_param=context_param,
+        output_schema=output_schema,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from agora_common.cache import ReadThrough
 from agora_common.errors import BadGateway, Forbidden, NotFound
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentView, UserIdentity, may_see_agent
+from agora_common.models import AgentPage, AgentStatus, AgentView, UserIdentity, may_see_agent
 
 
 class AgentNotFound(NotFound):
@@ -31,6 +33,25 @@ class AgentDirectory:
         if response.status_code != 200:
             raise BadGateway("The registry could not answer for this agent")
         return AgentView.model_validate_json(response.content)
+
+    async def every(self, status: AgentStatus, *, page: int = 100) -> AsyncIterator[AgentView]:
+        """Every agent of one status, read a page at a time from the registry."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"status": status.value, "limit": page}
+            if cursor is not None:
+                params["cursor"] = cursor
+            response = await self._services.request(
+                "registry", "GET", "/internal/agents", params=params
+            )
+            if response.status_code != 200:
+                raise BadGateway("The registry could not list agents")
+            listed = AgentPage.model_validate_json(response.content)
+            for agent in listed.items:
+                yield agent
+            if listed.next_cursor is None:
+                return
+            cursor = listed.next_cursor
 
     async def set_status(
         self, agent_id: str, status: str, reason: str, actor_uid: str | None

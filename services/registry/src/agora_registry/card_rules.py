@@ -76,37 +76,43 @@ def json_path(prefix: str, loc: Sequence[int | str]) -> str:
 
 def _schema_problems(card: AgentCard) -> Iterator[Problem]:
     for index, tool in enumerate(card.tools):
-        path = f"{BODY}.tools[{index}].input_schema"
-        schema = tool.input_schema
-        problem = _schema_shape_problem(schema)
-        if problem is not None:
-            yield {"path": path, "message": problem}
-            continue
-        # The budget comes first: the metaschema check itself recurses through the schema.
-        over_budget = assess_schema(schema).problems
-        for found in over_budget:
-            yield {"path": json_path(path, found.loc), "message": found.message}
-        if over_budget:
-            continue
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            # The metaschema's message quotes the offending value; the path is enough to fix it.
-            yield {
-                "path": json_path(path, list(exc.path)),
-                "message": f"not a valid JSON Schema (draft 2020-12): fails '{exc.validator}'",
-            }
-            continue
-        for ref_path in _remote_refs(schema):
-            yield {
-                "path": json_path(path, ref_path),
-                "message": "only local references (starting with #) are allowed",
-            }
+        yield from _one_schema_problems(f"{BODY}.tools[{index}].input_schema", tool.input_schema)
+        if tool.output_schema is not None:
+            path = f"{BODY}.tools[{index}].output_schema"
+            yield from _one_schema_problems(path, tool.output_schema)
+
+
+def _one_schema_problems(path: str, schema: Mapping[str, Any]) -> Iterator[Problem]:
+    """An input or output schema: an object schema, within the budget, valid, local refs only."""
+    problem = _schema_shape_problem(schema)
+    if problem is not None:
+        yield {"path": path, "message": problem}
+        return
+    # The budget comes first: the metaschema check itself recurses through the schema.
+    over_budget = assess_schema(schema).problems
+    for found in over_budget:
+        yield {"path": json_path(path, found.loc), "message": found.message}
+    if over_budget:
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        # The metaschema's message quotes the offending value; the path is enough to fix it.
+        yield {
+            "path": json_path(path, list(exc.path)),
+            "message": f"not a valid JSON Schema (draft 2020-12): fails '{exc.validator}'",
+        }
+        return
+    for ref_path in _remote_refs(schema):
+        yield {
+            "path": json_path(path, ref_path),
+            "message": "only local references (starting with #) are allowed",
+        }
 
 
 def _schema_shape_problem(schema: Mapping[str, Any]) -> str | None:
     if schema.get("type") != "object":
-        return 'a tool input schema must describe an object ("type": "object")'
+        return 'a tool schema must describe an object ("type": "object")'
     if "$schema" in schema and schema["$schema"] != _DRAFT_2020_12:
         return f"$schema must be {_DRAFT_2020_12} when given"
     return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from agora_common.answer_cache import AnswerCache
 from agora_common.app import Resources
+from agora_registry.notices import PeerNotices
 from agora_registry.repository import AgentRepository
 from agora_registry.search import SearchService
-from agora_registry.search_cache import SearchCache
 from agora_registry.service import RegistryService
 from agora_registry.settings import RegistrySettings
-from agora_registry.submissions import SubmissionNotifier
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,12 @@ async def build(
 ) -> RegistryContainer:
     assert resources.firestore is not None
     repository = AgentRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
-    cache = SearchCache(resources.redis, settings.search_cache_ttl_s, settings.project_id)
-    submissions = SubmissionNotifier(resources.services)
-    stack.push_async_callback(submissions.aclose)
+    cache = AnswerCache(
+        resources.redis, settings.search_cache_ttl_s, settings.project_id, name="registry_search"
+    )
+    notices = PeerNotices(resources.services)
+    stack.push_async_callback(notices.aclose)
     return RegistryContainer(
-        registry=RegistryService(repository, cache, settings, submissions),
+        registry=RegistryService(repository, cache, settings, notices),
         search=SearchService(repository, cache),
     )

@@ -71,6 +71,11 @@ class AgentRecord:
     def digest(self) -> str:
         return card_digest(self.card_json)
 
+    @property
+    def sort_key(self) -> str:
+        """Where the agent sits in listings: its case-folded name, then its id."""
+        return f"{name_key(str(self.card['name']))}{SORT_SEPARATOR}{self.id}"
+
     def with_card(self, card: AgentCard, now: datetime) -> AgentRecord:
         return replace(self, card_json=canonical_card_json(card), updated_at=now)
 
@@ -95,7 +100,7 @@ class AgentRecord:
             "card_digest": self.digest,
             "name": name,
             "name_lower": name_key(name),
-            "sort_key": f"{name_key(name)}{SORT_SEPARATOR}{self.id}",
+            "sort_key": self.sort_key,
             "description": card["description"],
             "version": card["version"],
             "tools": [{"name": t["name"], "description": t["description"]} for t in card["tools"]],

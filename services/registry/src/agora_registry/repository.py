@@ -262,6 +262,21 @@ class AgentRepository:
         q = q.order_by("sort_key").limit(query.limit).select(SUMMARY_FIELDS)
         return [{**(doc.to_dict() or {}), "id": doc.id} async for doc in q.stream(**self._call)]
 
+    async def records(
+        self, status: AgentStatus, *, after: str | None, limit: int
+    ) -> list[AgentRecord]:
+        """Whole agents of one status in sort-key order, after the sort key `after`."""
+        q: Any = self._agents.where(filter=FieldFilter("status", "==", status.value))
+        if after is not None:
+            q = q.where(filter=FieldFilter("sort_key", ">", after))
+        q = q.order_by("sort_key").limit(limit)
+        return [
+            replace(
+                AgentRecord.from_document(doc.id, doc.to_dict() or {}), update_time=doc.update_time
+            )
+            async for doc in q.stream(**self._call)
+        ]
+
     async def queue_entry(self, agent_id: str) -> dict[str, Any] | None:
         snapshot = await self._queue.document(agent_id).get(**self._call)
         return snapshot.to_dict() if snapshot.exists else None

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from agora_common.errors import BadRequest, Forbidden, Unauthenticated
+from agora_common.answer_cache import AnswerCache
+from agora_common.cursors import next_cursor, resume_after
+from agora_common.errors import Forbidden, Unauthenticated
 from agora_common.models import AgentStatus, SearchPage, UserIdentity
 from agora_registry.records import name_key
 from agora_registry.repository import AgentQuery, AgentRepository, ArrayField
-from agora_registry.search_cache import SearchCache
 from agora_registry.views import summary
 
 DEFAULT_LIMIT = 20
@@ -22,11 +20,6 @@ MAX_LIMIT = 100
 # this many agents per page, then hand back a cursor to go on from.
 SCAN_BATCH = 100
 MAX_SCAN_BATCHES = 5
-_MAX_CURSOR_KEY_CHARS = 400
-
-
-class InvalidCursor(BadRequest):
-    code, message = "INVALID_CURSOR", "The cursor is not valid for this search"
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ class Scope:
 
 
 class SearchService:
-    def __init__(self, repository: AgentRepository, cache: SearchCache) -> None:
+    def __init__(self, repository: AgentRepository, cache: AnswerCache) -> None:
         self._repo = repository
         self._cache = cache
 
@@ -78,11 +71,7 @@ class SearchService:
         return answer
 
     async def _page(self, scope: Scope, params: SearchParams) -> SearchPage:
-        after = None
-        if params.cursor is not None:
-            after, check = decode_cursor(params.cursor)
-            if check != _cursor_check(scope, params, after):
-                raise InvalidCursor()
+        after = resume_after(params.cursor, _material(scope, params))
         query = query_for(scope, params, after)
         extra_tag = params.tag if params.tool is not None else None
         matches: list[dict[str, Any]] = []
@@ -100,15 +89,11 @@ class SearchService:
             after = batch[-1]["sort_key"]
         if len(matches) > params.limit:
             matches = matches[: params.limit]
-            resume_after: str | None = matches[-1]["sort_key"]
+            resume_from: str | None = matches[-1]["sort_key"]
         else:
             # Out of scan budget (tool+tag only): go on after the last agent looked at.
-            resume_after = None if exhausted else after
-        cursor = (
-            encode_cursor(resume_after, _cursor_check(scope, params, resume_after))
-            if resume_after is not None
-            else None
-        )
+            resume_from = None if exhausted else after
+        cursor = next_cursor(resume_from, _material(scope, params))
         return SearchPage(
             items=[summary(doc, full=scope.full) for doc in matches], next_cursor=cursor
         )
@@ -153,27 +138,6 @@ def _value(status: AgentStatus | None) -> str | None:
     return status.value if status is not None else None
 
 
-def _cursor_check(scope: Scope, params: SearchParams, key: str) -> str:
-    """Ties a cursor to its search and key: an edited or transplanted cursor is refused."""
-    material = [scope.name, params.q, params.tool, params.tag, _value(scope.status)]
-    return hashlib.sha256(json.dumps([*material, key]).encode()).hexdigest()[:24]
-
-
-def encode_cursor(key: str, check: str) -> str:
-    raw = json.dumps({"k": key, "c": check}, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """(sort key to resume after, check) of a cursor; InvalidCursor (400) for anything else."""
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        data = json.loads(raw.decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidCursor() from None
-    if not isinstance(data, dict) or set(data) != {"k", "c"}:
-        raise InvalidCursor()
-    key, check = data["k"], data["c"]
-    if not isinstance(key, str) or not isinstance(check, str) or len(key) > _MAX_CURSOR_KEY_CHARS:
-        raise InvalidCursor()
-    return key, check
+def _material(scope: Scope, params: SearchParams) -> list[str | None]:
+    """What a cursor is tied to: the scope and the filters (not the page size)."""
+    return [scope.name, params.q, params.tool, params.tag, _value(scope.status)]

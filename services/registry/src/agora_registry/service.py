@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agora_common.answer_cache import AnswerCache
 from agora_common.cache import ReadThrough
+from agora_common.cursors import next_cursor, resume_after
 from agora_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agora_common.models import (
     AgentCard,
+    AgentPage,
     AgentStatus,
     AgentView,
     CallerKind,
@@ -28,6 +31,7 @@ from agora_registry.card_rules import (
     with_normal_name,
 )
 from agora_registry.name_claims import NameClaims
+from agora_registry.notices import PeerNotices
 from agora_registry.records import (
     AgentRecord,
     IdempotencyRecord,
@@ -37,9 +41,7 @@ from agora_registry.records import (
     valid_agent_id,
 )
 from agora_registry.repository import AgentRepository, AlreadyStored, StaleWrite
-from agora_registry.search_cache import SearchCache
 from agora_registry.settings import RegistrySettings
-from agora_registry.submissions import SubmissionNotifier
 from agora_registry.views import agent_view, full_view, is_owner, may_see
 
 # Status changes the registry makes itself (owner edits) are recorded as made by this service.
@@ -71,14 +73,14 @@ class RegistryService:
     def __init__(
         self,
         repository: AgentRepository,
-        cache: SearchCache,
+        cache: AnswerCache,
         settings: RegistrySettings,
-        submissions: SubmissionNotifier | None = None,
+        notices: PeerNotices | None = None,
     ) -> None:
         self._repo = repository
         self._cache = cache
         self._settings = settings
-        self._submissions = submissions
+        self._notices = notices
         self._names = NameClaims(repository)
         # Public reads only (see RegistrySettings.read_cache_ttl_s; a TTL of 0 keeps nothing).
         self._reads: ReadThrough[AgentRecord | None] = ReadThrough(
@@ -155,6 +157,21 @@ class RegistryService:
             raise AgentNotFound()
         return full_view(record)
 
+    async def list_for_service(
+        self, status: AgentStatus, cursor: str | None, limit: int
+    ) -> AgentPage:
+        """Whole agents of one status, a page at a time, for the platform's own services."""
+        material = ["internal", status.value]
+        records = await self._repo.records(
+            status, after=resume_after(cursor, material), limit=limit + 1
+        )
+        more = len(records) > limit
+        records = records[:limit]
+        last = records[-1].sort_key if more and records else None
+        return AgentPage(
+            items=[full_view(r) for r in records], next_cursor=next_cursor(last, material)
+        )
+
     async def manifest(self, user: UserIdentity, agent_id: str) -> Manifest:
         """The card as registered, its strong ETag, and whether shared caches may keep it."""
         record = await self._visible(user, agent_id, cached=True)
@@ -214,6 +231,7 @@ class RegistryService:
             await self._repo.delete(record)
         finally:
             self._reads.discard(agent_id)  # also when the outcome is unknown (a timeout)
+            self._changed(agent_id)
         await self._cache.invalidate()
 
     async def change_status(self, service: str, agent_id: str, change: StatusChange) -> AgentView:
@@ -256,14 +274,20 @@ class RegistryService:
             ) from None
         finally:
             self._reads.discard(before.id)  # changed here, or (StaleWrite) elsewhere
+        self._changed(after.id)
         await self._cache.invalidate()
         if enqueue is not None:
             self._submitted(after)
 
     def _submitted(self, record: AgentRecord) -> None:
         """Vetting queues the scan of a new or resubmitted card (beside the answer)."""
-        if self._submissions is not None:
-            self._submissions.submitted(record.id, record.digest)
+        if self._notices is not None:
+            self._notices.submitted(record.id, record.digest)
+
+    def _changed(self, agent_id: str) -> None:
+        """The tool catalog syncs the agent's tools (beside the answer)."""
+        if self._notices is not None:
+            self._notices.changed(agent_id)
 
     async def _get(self, agent_id: str, *, cached: bool = False) -> AgentRecord:
         """From Firestore; `cached` (public reads only) allows the short read cache."""

@@ -18,11 +18,18 @@ class RegistrySettings(ServiceSettings):
         "executor",
         "auth",
         "analytics",
+        "tool",
     )
     # The only services that may change an agent's status (internal status route).
     status_change_services: ClassVar[tuple[str, ...]] = ("vetting", "executor")
     # The services that may read any agent with its owner fields (internal read route).
-    agent_reader_services: ClassVar[tuple[str, ...]] = ("auth", "executor", "vetting", "analytics")
+    agent_reader_services: ClassVar[tuple[str, ...]] = (
+        "auth",
+        "executor",
+        "vetting",
+        "analytics",
+        "tool",
+    )
 
     # Request bodies above this are refused with 413 as soon as the size is known.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)

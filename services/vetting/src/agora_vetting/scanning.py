@@ -62,12 +62,17 @@ def check_stored_card(data: dict[str, Any]) -> tuple[AgentCard | None, CheckResu
     over_budget = [
         {
             "check": "card",
-            "path": json_path(["tools", index, "input_schema", *problem.loc]),
+            "path": json_path(["tools", index, field, *problem.loc]),
             "message": problem.message,
             "severity": "high",
         }
         for index, tool in enumerate(card.tools)
-        for problem in assess_schema(tool.input_schema).problems
+        for field, schema in (
+            ("input_schema", tool.input_schema),
+            ("output_schema", tool.output_schema),
+        )
+        if schema is not None
+        for problem in assess_schema(schema).problems
     ]
     if over_budget:
         return card, CheckResult(name="card", status="findings", findings=over_budget)

@@ -146,7 +146,11 @@ class _Strict(BaseModel):
 
 
 class ToolSpec(_Strict):
-    """One tool of an agent (an A2A skill), with the JSON Schema of its input."""
+    """One tool of an agent (an A2A skill), with the JSON Schemas of its input and output.
+
+    `output_schema` is optional, as MCP's `outputSchema` is: when given, it describes the object
+    the tool answers with (MCP's `structuredContent`).
+    """
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     description: Annotated[
@@ -154,6 +158,7 @@ class ToolSpec(_Strict):
     ]
     # Checked against the JSON Schema metaschema by the registry (jsonschema is its dependency).
     input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None = None
 
     @field_validator("name")
     @classmethod
@@ -303,6 +308,13 @@ class AgentView(BaseModel):
     updated_at: datetime
     # The stored card as a plain object: answers never re-validate what was accepted earlier.
     card: dict[str, Any]
+
+
+class AgentPage(BaseModel):
+    """A page of whole agents, for the platform's own services (the tool catalog's reconcile)."""
+
+    items: list[AgentView]
+    next_cursor: str | None = None
 
 
 class ToolSummary(BaseModel):

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from agora_common.models import AgentView, StatusChange
+from fastapi import APIRouter, Query
+
+from agora_common.models import AgentPage, AgentStatus, AgentView, StatusChange
 from agora_registry.routes.deps import AgentReader, Registry, StatusChanger
 
 router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.get(
+    "/agents",
+    response_model=AgentPage,
+    response_model_exclude_none=True,
+    summary="Whole agents of one status, a page at a time (the platform's readers only)",
+)
+async def list_agents(
+    _: AgentReader,
+    registry: Registry,
+    status: AgentStatus = AgentStatus.ACTIVE,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> AgentPage:
+    return await registry.list_for_service(status, cursor, limit)
 
 
 @router.get(

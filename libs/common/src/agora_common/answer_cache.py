@@ -1,8 +1,9 @@
-"""Search results cached in Redis, invalidated in O(1) by a generation counter.
+"""Answers of list and search routes cached in Redis, invalidated in O(1) by a generation counter.
 
-Every key includes the current generation; every write that could change a result bumps it, so
-older entries are never read again and expire on their own. Redis trouble never fails a request:
-reads fall through to Firestore and a failed bump is logged.
+The registry's search and the tool catalog each keep one, under their own name. Every key
+includes the current generation; every write that could change a result bumps it, so older
+entries are never read again and expire on their own. Redis trouble never fails a request: reads
+fall through to Firestore and a failed bump is logged.
 """
 
 from __future__ import annotations
@@ -15,24 +16,25 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-log = logging.getLogger("agora.registry.cache")
+log = logging.getLogger("agora.cache")
 
-KEY_PREFIX = "cache:registry_search:"
-GENERATION_PREFIX = "registry:search_generation:"
 # After a failure, reads skip Redis this long so a dead Redis costs one timeout, not one per call.
 _BACKOFF_S = 5.0
 _ERRORS = (RedisError, OSError, TimeoutError)
 
 
-class SearchCache:
-    """get/put of search answers by fingerprint, plus invalidate() for writers."""
+class AnswerCache:
+    """get/put of answers by fingerprint, plus invalidate() for writers."""
 
-    def __init__(self, redis: aioredis.Redis | None, ttl_s: int, namespace: str) -> None:
+    def __init__(
+        self, redis: aioredis.Redis | None, ttl_s: int, namespace: str, *, name: str
+    ) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
-        # The project id: registries of different projects may share one Redis (tests do).
+        self._name = name
+        # The project id: services of different projects may share one Redis (tests do).
         self._namespace = namespace
-        self._generation_key = f"{GENERATION_PREFIX}{namespace}"
+        self._generation_key = f"{name}:generation:{namespace}"
         self._skip_until = 0.0
 
     async def get(self, fingerprint: str) -> tuple[str | None, bytes | None]:
@@ -43,7 +45,7 @@ class SearchCache:
             # The shared client is made with decode_responses=False: values are bytes.
             generation = cast(bytes | None, await self._redis.get(self._generation_key))
             generation_text = generation.decode() if generation else "0"
-            key = cache_key(self._namespace, generation_text, fingerprint)
+            key = cache_key(self._name, self._namespace, generation_text, fingerprint)
             return key, cast(bytes | None, await self._redis.get(key))
         except _ERRORS as exc:
             self._failed("read", exc)
@@ -58,7 +60,7 @@ class SearchCache:
             self._failed("write", exc)
 
     async def invalidate(self) -> None:
-        """Bump the generation: every cached search answer is stale from now on."""
+        """Bump the generation: every cached answer is stale from now on."""
         if self._redis is None:
             return
         try:
@@ -70,10 +72,18 @@ class SearchCache:
     def _failed(self, what: str, exc: BaseException) -> None:
         self._skip_until = time.monotonic() + _BACKOFF_S
         log.warning(
-            "search cache %s failed; answering from Firestore", what, extra={"error": repr(exc)}
+            "%s cache %s failed; answering from Firestore",
+            self._name,
+            what,
+            extra={"error": repr(exc)},
         )
 
 
-def cache_key(namespace: str, generation: str, fingerprint: str) -> str:
+def key_prefix(name: str) -> str:
+    """Where a cache's answers live in Redis: `cache:<name>:`."""
+    return f"cache:{name}:"
+
+
+def cache_key(name: str, namespace: str, generation: str, fingerprint: str) -> str:
     digest = hashlib.sha256(f"{namespace}\x00{generation}\x00{fingerprint}".encode()).hexdigest()
-    return f"{KEY_PREFIX}{digest}"
+    return f"{key_prefix(name)}{digest}"

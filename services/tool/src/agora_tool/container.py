@@ -1,0 +1,43 @@
+"""What the tool service's routes are handed, built once on the lifespan's clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from agora_common.agents import AgentDirectory
+from agora_common.answer_cache import AnswerCache
+from agora_common.app import Resources
+from agora_tool.catalog import CatalogService
+from agora_tool.catalog_sync import CatalogSync
+from agora_tool.repository import ToolRepository
+from agora_tool.settings import ToolSettings
+
+
+@dataclass(frozen=True)
+class ToolContainer:
+    catalog: CatalogService
+    sync: CatalogSync
+
+
+async def build(
+    settings: ToolSettings, resources: Resources, stack: AsyncExitStack
+) -> ToolContainer:
+    assert resources.firestore is not None
+    repository = ToolRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
+    cache = AnswerCache(
+        resources.redis, settings.catalog_cache_ttl_s, settings.project_id, name="tool_catalog"
+    )
+    sync = CatalogSync(repository, AgentDirectory(resources.services, ttl_s=0), cache)
+    if settings.reconcile_interval_s > 0 and "registry" in resources.services.service_urls:
+        loop = asyncio.create_task(sync.run_every(settings.reconcile_interval_s))
+        stack.push_async_callback(_cancel, loop)
+    return ToolContainer(catalog=CatalogService(repository, cache), sync=sync)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
