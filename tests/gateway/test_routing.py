@@ -23,6 +23,15 @@ ROUTER = Router()
         ("GET", "/agents/ab12/health", "executor", "/health/ab12"),
         ("GET", "/auth/user/profile", "auth", "/user/profile"),
         ("GET", "/tools/catalog", "tool", "/catalog"),
+        ("GET", "/tools/ab12.price", "tool", "/ab12.price"),
+        ("GET", "/tools/ab12.price/versions", "tool", "/ab12.price/versions"),
+        ("GET", "/tools/ab12.price/versions/1.2.0", "tool", "/ab12.price/versions/1.2.0"),
+        ("PATCH", "/tools/ab12.price/versions/latest", "tool", "/ab12.price/versions/latest"),
+        ("PATCH", "/tools/ab12.price/approve", "tool", "/ab12.price/approve"),
+        ("POST", "/tools/generate", "tool", "/generate"),
+        ("GET", "/tools/generate/j1", "tool", "/generate/j1"),
+        ("GET", "/tools/generate/j1/package", "tool", "/generate/j1/package"),
+        ("POST", "/tools/submit", "tool", "/submit"),
         ("GET", "/analytics/metrics/ab12", "analytics", "/metrics/ab12"),
         ("POST", "/vetting/ab12/approve", "vetting", "/ab12/approve"),
         ("HEAD", "/agents/ab12", "registry", "/ab12"),
@@ -42,6 +51,9 @@ def test_public_routes_reach_their_service(
         "/auth/internal/keys/u1/openai",
         "/vetting/internal/tasks/scan",
         "/tools/healthz",
+        "/tools/readyz",
+        "/tools/whoami",
+        "/tools/internal/reconcile",
         "/agents/..%2Finternal%2Fwhoami",
         "/auth/user/../internal/whoami",
         "/auth/user/./profile",
@@ -61,7 +73,7 @@ def test_a_wrong_method_names_the_allowed_ones() -> None:
     assert ROUTER.match("POST", "/registry/search") == frozenset({"GET"})
 
 
-def test_only_search_and_reads_of_agents_are_anonymous() -> None:
+def test_only_searches_and_reads_of_agents_and_tools_are_anonymous() -> None:
     anonymous = {
         (method, route.pattern)
         for route in ROUTER._compiled_routes()
@@ -72,6 +84,10 @@ def test_only_search_and_reads_of_agents_are_anonymous() -> None:
         ("GET", "/registry/search"),
         ("GET", "/agents/{agent_id}"),
         ("GET", "/agents/{agent_id}/manifest"),
+        ("GET", "/tools/catalog"),
+        ("GET", "/tools/{tool_id}"),
+        ("GET", "/tools/{tool_id}/versions"),
+        ("GET", "/tools/{tool_id}/versions/{version}"),
     }
 
 
@@ -92,7 +108,10 @@ def test_only_search_and_reads_of_agents_are_anonymous() -> None:
         ("GET", "/auth/user/profile", False),
         ("GET", "/auth/user/api-keys", False),
         ("GET", "/auth/admin/users", False),
-        ("GET", "/tools/catalog", False),
+        ("GET", "/tools/catalog", True),
+        ("GET", "/tools/ab12.price/versions/latest", True),
+        ("POST", "/tools/generate", False),
+        ("POST", "/tools/submit", False),
         ("GET", "/analytics/costs", False),
         ("GET", "/vetting/queue", False),
     ],

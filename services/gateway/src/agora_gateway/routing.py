@@ -8,6 +8,11 @@ from typing import Final
 from urllib.parse import unquote
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# What one {name} segment matches: a path-safe word, or for some names a stricter shape. A tool
+# id is `<agent id>.<tool name>`: the dot keeps /tools/{tool_id} off the service's own
+# top-level routes (/tools/healthz is no tool).
+SEGMENT: Final = "[A-Za-z0-9_~.-]+"
+SEGMENTS: Final = {"tool_id": r"[A-Za-z0-9_-]{1,64}\.[a-z][a-z0-9_-]{0,63}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +27,9 @@ class Route:
 
     def compile(self) -> re.Pattern[str]:
         regex = self.pattern.replace("{path}", "(?P<path>[^?#]+)")
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_~.-]+)", regex)
+        regex = re.sub(
+            r"\{(\w+)\}", lambda m: f"(?P<{m[1]}>{SEGMENTS.get(m[1], SEGMENT)})", regex
+        )
         return re.compile(f"^{regex}$")
 
 
@@ -33,7 +40,7 @@ def _r(methods: str, pattern: str, service: str, upstream: str, group: str, **kw
 ANY = "GET POST PUT PATCH DELETE"
 
 # An agent (role "agent" in its token) reaches only what an agent needs: finding and reading
-# agents, executing tools, and checking its own token. Everything else answers it 403.
+# agents and tools, executing tools, and checking its own token. Everything else answers it 403.
 ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/agents/register", "registry", "/register", "write"),
     _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True, agents=True),
@@ -53,7 +60,40 @@ ROUTES: Final[tuple[Route, ...]] = (
     _r("PATCH DELETE", "/agents/{agent_id}", "registry", "/{agent_id}", "write"),
     _r("POST", "/auth/token/verify", "auth", "/token/verify", "auth", agents=True),
     _r(ANY, "/auth/{path}", "auth", "/{path}", "auth"),
-    _r(ANY, "/tools/{path}", "tool", "/{path}", "write"),
+    # Tools: the public catalog, the Tool Factory (its own limit: it runs subprocesses),
+    # submissions, and the admins' approval.
+    _r("GET", "/tools/catalog", "tool", "/catalog", "read", anonymous=True, agents=True),
+    _r("POST", "/tools/generate", "tool", "/generate", "generate"),
+    _r("GET", "/tools/generate/{job_id}", "tool", "/generate/{job_id}", "read"),
+    _r("GET", "/tools/generate/{job_id}/package", "tool", "/generate/{job_id}/package", "read"),
+    _r("POST", "/tools/submit", "tool", "/submit", "write"),
+    _r("PATCH", "/tools/{tool_id}/approve", "tool", "/{tool_id}/approve", "admin"),
+    _r(
+        "GET",
+        "/tools/{tool_id}/versions/{version}",
+        "tool",
+        "/{tool_id}/versions/{version}",
+        "read",
+        anonymous=True,
+        agents=True,
+    ),
+    _r(
+        "PATCH",
+        "/tools/{tool_id}/versions/{version}",
+        "tool",
+        "/{tool_id}/versions/{version}",
+        "write",
+    ),
+    _r(
+        "GET",
+        "/tools/{tool_id}/versions",
+        "tool",
+        "/{tool_id}/versions",
+        "read",
+        anonymous=True,
+        agents=True,
+    ),
+    _r("GET", "/tools/{tool_id}", "tool", "/{tool_id}", "read", anonymous=True, agents=True),
     # Analytics: reads, and alert handling; its ingestion (`/log`) is for services only.
     _r("GET", "/analytics/metrics/{agent_id}", "analytics", "/metrics/{agent_id}", "read"),
     _r("GET", "/analytics/costs", "analytics", "/costs", "read"),

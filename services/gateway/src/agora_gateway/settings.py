@@ -14,6 +14,8 @@ DEFAULT_RATE_LIMITS = {
     "auth": "60/minute",
     "admin": "300/minute",
     "deploy": "10/minute",
+    # The Tool Factory runs formatters and scanners in subprocesses for every generation.
+    "generate": "10/minute",
 }
 
 
