@@ -63,9 +63,10 @@ locals {
       min    = 0
       max    = 5
       public = false
-      redis  = false
+      redis  = true
       roles  = ["roles/datastore.user"]
-      env    = {}
+      # Cloud Scheduler reconciles (scheduler.tf): no loop in an instance that may be paused.
+      env = { RECONCILE_INTERVAL_S = "0" }
     }
     analytics = {
       min    = 0
@@ -99,15 +100,15 @@ locals {
   # AGORA_<CALLER>_SERVICE_URLS. Must match each service's
   # allowed_caller_services in code (the app re-checks the caller identity). The gateway is not a callee: it is invoked by
   # allUsers (see run.tf). Cloud Tasks -> vetting is bound in tasks.tf, Cloud Scheduler -> analytics
-  # in scheduler.tf.
+  # and tool in scheduler.tf.
   # ---------------------------------------------------------------------------
   invokers = {
-    registry  = ["gateway", "auth", "executor", "vetting", "analytics"]
+    registry  = ["gateway", "auth", "executor", "vetting", "analytics", "tool"]
     auth      = ["gateway", "executor"]
     executor  = ["gateway", "vetting"]
-    tool      = ["gateway"]
+    tool      = ["gateway", "registry"]
     analytics = ["gateway", "executor"]
-    vetting   = ["gateway", "registry"]
+    vetting   = ["gateway", "registry", "tool"]
   }
 
   # caller => sorted callees (the inverse of the table above).

@@ -72,6 +72,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "catalog_reconcile_schedule" {
+  description = "How often the tool catalog is reconciled with the registry (cron, UTC)."
+  type        = string
+  default     = "*/10 * * * *"
+}
+
 variable "alerts_check_schedule" {
   description = "How often analytics checks for anomalies (cron, UTC)."
   type        = string

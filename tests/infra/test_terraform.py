@@ -51,7 +51,8 @@ EXPECTED_CALLS = {
     "executor": {"registry", "auth", "analytics"},
     "auth": {"registry"},
     "analytics": {"registry"},
-    "registry": {"vetting"},
+    "registry": {"vetting", "tool"},
+    "tool": {"registry", "vetting"},
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}

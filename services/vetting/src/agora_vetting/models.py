@@ -82,6 +82,13 @@ class ApproveRequest(BaseModel):
     accept_findings: bool = False
 
 
+class ApprovalFor(ApproveRequest):
+    """An approval another service relays for the admin it verified (the tool service)."""
+
+    admin_uid: Annotated[str, Field(min_length=1, max_length=128)]
+    admin_email: Annotated[str, Field(max_length=320)] | None = None
+
+
 class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Note

@@ -15,9 +15,12 @@ class VettingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_VETTING_")
 
     service_name: ClassVar[str] = "vetting"
-    # The gateway (admins' routes) and the registry (new and resubmitted cards).
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "registry")
+    # The gateway (admins' routes), the registry (new and resubmitted cards) and the tool
+    # service (approvals of submitted tools).
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "registry", "tool")
     submission_services: ClassVar[tuple[str, ...]] = ("registry",)
+    # The tool service approves a submitted tool's agent for the admin it verified.
+    approval_services: ClassVar[tuple[str, ...]] = ("tool",)
     # The identity Cloud Tasks attaches to scan tasks (see infra/terraform/tasks.tf).
     tasks_invoker_name: ClassVar[str] = "tasks-invoker"
     allowed_caller_identities: ClassVar[tuple[str, ...]] = (tasks_invoker_name,)

@@ -342,6 +342,13 @@ class SearchPage(BaseModel):
     next_cursor: str | None = None
 
 
+class RegistrationFor(_Strict):
+    """A card registered by a service for the user it verified (the tool service's submissions)."""
+
+    owner_uid: Annotated[str, Field(min_length=1, max_length=128)]
+    card: AgentCard
+
+
 class StatusChange(_Strict):
     """A status change asked by the vetting or executor service."""
 

@@ -19,6 +19,7 @@ from agora_vetting.tasks import TASK_CREDENTIAL_HEADER
 
 Vetting = Annotated[VettingService, Depends(provide(VettingContainer, lambda c: c.vetting))]
 Submitter = Annotated[str, Depends(services_only(*VettingSettings.submission_services))]
+Approver = Annotated[str, Depends(services_only(*VettingSettings.approval_services))]
 
 
 async def cloud_tasks(request: Request) -> str:
