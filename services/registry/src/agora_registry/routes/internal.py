@@ -38,7 +38,7 @@ async def register_for(
     """The same rules as POST /register, with `owner_uid` as the owner; an Idempotency-Key
     makes a retried submission answer the agent it created (200)."""
     owner = UserIdentity(kind=CallerKind.USER, uid=body.owner_uid)
-    agent, replayed = await registry.register(owner, body.card, idempotency_key)
+    agent, replayed = await registry.register(owner, body.card, idempotency_key, packaged=True)
     if replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
