@@ -85,10 +85,19 @@ def test_env_points_at_the_suite(suite: EmulatorSuite) -> None:
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{suite.ports.firestore}",
         "BIGQUERY_EMULATOR_HOST": f"127.0.0.1:{suite.ports.bigquery}",
         "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{suite.ports.tasks}",
+        "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{suite.ports.storage}",
         "REDIS_URL": f"redis://127.0.0.1:{suite.ports.redis}/0",
     }
     logs = {p.name for p in suite.log_dir.iterdir()}
-    assert logs >= {"auth.log", "bigquery.log", "firestore.log", "redis.log", "tasks.log"}
+    expected = {
+        "auth.log",
+        "bigquery.log",
+        "firestore.log",
+        "redis.log",
+        "storage.log",
+        "tasks.log",
+    }
+    assert logs >= expected
 
 
 def test_firestore_write_and_read(suite: EmulatorSuite, monkeypatch: pytest.MonkeyPatch) -> None:
