@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from google.api_core import exceptions as google_exceptions
 from pydantic import ValidationError
 
 from agora_common.app import Needs, close_resources, open_resources
@@ -310,3 +311,69 @@ async def test_the_lifespan_opens_the_store_on_request_and_closes_it(
         assert await resources.blobs.get(name, max_bytes=5) == b"wired"
     finally:
         await close_resources(resources)
+
+
+# --- a writer that may create but not overwrite ---------------------------------------------------
+
+
+class _Stored:
+    def __init__(self, data: bytes) -> None:
+        self.size = len(data)
+        self.md5_hash = md5_base64(data)
+        self.crc32c = crc32c_base64(data)
+
+
+class _CreateOnlyBucket:
+    """Cloud Storage as roles/storage.objectCreator sees it, where IAM answers before the
+    precondition: writing an existing name is a 403, not a 412."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def blob(self, name: str) -> Any:
+        bucket = self
+
+        class Blob:
+            def upload_from_string(self, data: bytes, **_: Any) -> None:
+                if name in bucket.objects:
+                    raise google_exceptions.Forbidden("storage.objects.delete denied")
+                bucket.objects[name] = data
+
+        return Blob()
+
+    def get_blob(self, name: str, **_: Any) -> _Stored | None:
+        return _Stored(self.objects[name]) if name in self.objects else None
+
+
+class _Client:
+    def __init__(self, bucket: _CreateOnlyBucket) -> None:
+        self._bucket = bucket
+
+    def bucket(self, _name: str) -> _CreateOnlyBucket:
+        return self._bucket
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_403_for_an_existing_object_is_judged_like_a_412() -> None:
+    bucket = _CreateOnlyBucket()
+    store = BlobStore(_Client(bucket), SOURCE_BUCKET)  # type: ignore[arg-type]
+    await store.put("a/source.tar.gz", b"bytes", content_type="application/gzip")
+    await store.put("a/source.tar.gz", b"bytes", content_type="application/gzip")  # no-op
+    with pytest.raises(BlobExists):
+        await store.put("a/source.tar.gz", b"other", content_type="application/gzip")
+
+
+async def test_a_403_for_a_new_object_is_a_permission_problem() -> None:
+    class Denied(_CreateOnlyBucket):
+        def blob(self, name: str) -> Any:
+            class Blob:
+                def upload_from_string(self, data: bytes, **_: Any) -> None:
+                    raise google_exceptions.Forbidden("storage.objects.create denied")
+
+            return Blob()
+
+    store = BlobStore(_Client(Denied()), SOURCE_BUCKET)  # type: ignore[arg-type]
+    with pytest.raises(google_exceptions.Forbidden, match="create denied"):
+        await store.put("a/source.tar.gz", b"bytes", content_type="application/gzip")

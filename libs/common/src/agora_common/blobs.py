@@ -213,11 +213,16 @@ class BlobStore:
                         retry=self._retry,
                     )
                     return
-                except google_exceptions.PreconditionFailed:
+                except (google_exceptions.PreconditionFailed, google_exceptions.Forbidden) as exc:
+                    # An existing object: 412, or 403 where the writer may create but not
+                    # overwrite (roles/storage.objectCreator) and that is checked first.
+                    refusal = exc
                     existing = self._bucket.get_blob(
                         name, timeout=self._request_timeout, retry=self._retry
                     )
                 if existing is None:
+                    if isinstance(refusal, google_exceptions.Forbidden):
+                        raise refusal  # not for an existing object: a real permission problem
                     continue
                 if _same_bytes(existing, data):
                     return
