@@ -64,8 +64,10 @@ locals {
       max    = 5
       public = false
       redis  = false
-      roles  = ["roles/datastore.user"]
-      env    = {}
+      roles  = ["roles/datastore.user"] # + objectCreator, objectViewer on the sources bucket (storage.tf)
+      env = {
+        SOURCE_BUCKET = google_storage_bucket.sources.name
+      }
     }
     analytics = {
       min    = 0
@@ -83,8 +85,9 @@ locals {
       max    = 2
       public = false
       redis  = false
-      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf)
+      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf), objectViewer on the sources bucket (storage.tf)
       env = {
+        SOURCE_BUCKET  = google_storage_bucket.sources.name
         TASKS_QUEUE    = google_cloud_tasks_queue.scans.name
         TASKS_LOCATION = var.region
         # Tasks call back into vetting itself; also the OIDC audience.
