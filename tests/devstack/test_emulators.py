@@ -418,7 +418,7 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
             pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
         assert f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
         pids = json.loads((tmp_path / "emulators.pids.json").read_text())
-        assert set(pids) == {"auth", "bigquery", "firestore", "redis", "tasks"}
+        assert set(pids) == {"auth", "bigquery", "firestore", "redis", "storage", "tasks"}
         for entry in pids.values():
             assert not _gone(entry["pid"], within=0)
 
@@ -478,7 +478,8 @@ def _descendant_pids(root: int) -> list[int]:
 # Runs last: it stops the module's shared suite.
 def test_stop_leaves_no_process_behind(suite: EmulatorSuite) -> None:
     children = list(suite.children.values())
-    assert {child.name for child in children} == {"auth", "bigquery", "firestore", "redis", "tasks"}
+    names = {child.name for child in children}
+    assert names == {"auth", "bigquery", "firestore", "redis", "storage", "tasks"}
     assert all(child.alive() for child in children)
     suite.stop()
     suite.stop()  # idempotent
