@@ -64,9 +64,12 @@ locals {
       max    = 5
       public = false
       redis  = true
-      roles  = ["roles/datastore.user"]
-      # Cloud Scheduler reconciles (scheduler.tf): no loop in an instance that may be paused.
-      env = { RECONCILE_INTERVAL_S = "0" }
+      roles  = ["roles/datastore.user"] # + objectCreator, objectViewer on the sources bucket (storage.tf)
+      env = {
+        SOURCE_BUCKET = google_storage_bucket.sources.name
+        # Cloud Scheduler reconciles (scheduler.tf): no loop in an instance that may be paused.
+        RECONCILE_INTERVAL_S = "0"
+      }
     }
     analytics = {
       min    = 0
@@ -84,8 +87,9 @@ locals {
       max    = 2
       public = false
       redis  = false
-      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf)
+      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf), objectViewer on the sources bucket (storage.tf)
       env = {
+        SOURCE_BUCKET  = google_storage_bucket.sources.name
         TASKS_QUEUE    = google_cloud_tasks_queue.scans.name
         TASKS_LOCATION = var.region
         # Tasks call back into vetting itself; also the OIDC audience.

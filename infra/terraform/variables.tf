@@ -83,3 +83,20 @@ variable "alerts_check_schedule" {
   type        = string
   default     = "*/5 * * * *"
 }
+
+variable "sources_location" {
+  description = "Location of the package sources bucket. Defaults to var.region."
+  type        = string
+  default     = null
+}
+
+variable "sources_noncurrent_days" {
+  description = "Days a noncurrent (deleted or replaced) version of a package source is kept before it is deleted."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.sources_noncurrent_days >= 1
+    error_message = "sources_noncurrent_days must be >= 1."
+  }
+}

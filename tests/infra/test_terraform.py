@@ -342,6 +342,8 @@ def test_services_table_matches_the_apps_needs(
     entry = config().services[service]
     assert needs.redis is entry["redis"], f"{service}: Needs(redis) vs the redis column"
     assert needs.firestore is (FIRESTORE_ROLE in entry["roles"]), f"{service}: Firestore role"
+    if needs.storage:  # a BlobStore on the sources bucket needs its name
+        assert "SOURCE_BUCKET" in entry["env"], f"{service}: Needs(storage) vs SOURCE_BUCKET"
 
 
 def test_invoker_bindings_are_driven_by_the_table() -> None:
@@ -419,6 +421,7 @@ def test_service_account_ids_are_valid() -> None:
     ids += [
         cfg.resource("google_service_account", "agent_runtime")["account_id"],
         cfg.resource("google_service_account", "tasks_invoker")["account_id"],
+        cfg.resource("google_service_account", "build")["account_id"],
     ]
     assert "agora-agent-runtime" in ids
     assert "agora-tasks-invoker" in ids
@@ -549,6 +552,59 @@ def test_data_stores() -> None:
     assert retry["max_attempts"] >= 1
 
 
+def test_sources_bucket_is_private_versioned_and_expires_old_versions() -> None:
+    cfg = config()
+    bucket = cfg.resource("google_storage_bucket", "sources")
+    assert bucket["name"] == "${var.project_id}-agora-sources"  # bucket names are global
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert _first(bucket["versioning"])["enabled"] is True
+    assert bucket["force_destroy"] is False
+    rules = {
+        _first(rule["action"])["type"]: _first(rule["condition"])
+        for rule in bucket["lifecycle_rule"]
+    }
+    assert rules["Delete"] == {"days_since_noncurrent_time": "${var.sources_noncurrent_days}"}
+    assert cfg.resolve(rules["Delete"]["days_since_noncurrent_time"]) >= 1
+    assert "AbortIncompleteMultipartUpload" in rules
+    # Tool and vetting are told its name; nobody else needs it.
+    holders = {name for name, entry in cfg.services.items() if "SOURCE_BUCKET" in entry["env"]}
+    assert holders == {"tool", "vetting"}
+    for name in holders:
+        assert cfg.services[name]["env"]["SOURCE_BUCKET"] == "${google_storage_bucket.sources.name}"
+
+
+def test_sources_bucket_grants_tool_create_and_readers_read_only() -> None:
+    cfg = config()
+    build = "serviceAccount:${google_service_account.build.email}"
+    grants = {
+        (body["role"], body["member"])
+        for body in cfg.resources_of("google_storage_bucket_iam_member").values()
+        if body["bucket"] == "${google_storage_bucket.sources.name}"
+    }
+    assert grants == {
+        ("roles/storage.objectCreator", _member_of("tool")),  # creates; cannot overwrite, delete
+        ("roles/storage.objectViewer", _member_of("tool")),  # reads hashes for same-bytes no-ops
+        ("roles/storage.objectViewer", _member_of("vetting")),
+        ("roles/storage.objectViewer", build),
+    }
+    assert not cfg.resources_of("google_storage_bucket_iam_binding")
+    assert not cfg.resources_of("google_storage_bucket_acl")
+    # The build account: its logs and image pushes to the agora repository, nothing broader.
+    build_roles = {
+        (rtype, body["role"])
+        for (rtype, _), body in cfg.resources.items()
+        if body.get("member") == build
+    }
+    assert build_roles == {
+        ("google_storage_bucket_iam_member", "roles/storage.objectViewer"),
+        ("google_project_iam_member", "roles/logging.logWriter"),
+        ("google_artifact_registry_repository_iam_member", "roles/artifactregistry.writer"),
+    }
+    push = cfg.resource("google_artifact_registry_repository_iam_member", "build_pushes_images")
+    assert push["repository"] == "${google_artifact_registry_repository.agora.name}"
+
+
 def test_required_apis_are_enabled() -> None:
     cfg = config()
     apis = {api.removesuffix(".googleapis.com") for api in cfg.locals["apis"]}
@@ -563,6 +619,8 @@ def test_required_apis_are_enabled() -> None:
         "artifactregistry",
         "iam",
         "compute",
+        "storage",
+        "cloudbuild",
     } <= apis
     assert cfg.resource("google_project_service", "enabled")["for_each"] == "${toset(local.apis)}"
 
