@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 from yaml.composer import ComposerError
 
+from agora_common.errors import json_path
 from agora_tool.factory.errors import InvalidOpenAPI, problem
-from agora_tool.factory.schemas import json_problems
+from agora_tool.factory.schemas import json_problem
 
 MAX_OPENAPI_BYTES = 256 * 1024
 MAX_DEPTH = 64
@@ -73,12 +74,13 @@ def _plain(node: Any, depth: int = 0) -> Any:
 def load_document(source: dict[str, Any] | str) -> dict[str, Any]:
     """The document as plain JSON, with an OpenAPI 3.0/3.1 header and a `paths` object."""
     document = _parse(source) if isinstance(source, str) else source
-    found = json_problems(document, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+    found = json_problem(document, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
     if found is not None and isinstance(source, str):
         document = _plain(document)  # YAML's integer keys and dates, before the check again
-        found = json_problems(document, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+        found = json_problem(document, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
     if found is not None:
-        raise _refuse(found)
+        loc, message = found
+        raise _refuse(message, AT + json_path(loc)[1:])
     if not isinstance(document, dict):
         raise _refuse("must be an OpenAPI document (a JSON object)")
     if len(json.dumps(document, separators=(",", ":")).encode()) > MAX_OPENAPI_BYTES:

@@ -22,17 +22,23 @@ _ROOT_REFUSED = ("$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "not", "if", 
 JsonPath = tuple[str | int, ...]
 
 
+class TooLarge(ValueError):
+    def __init__(self, loc: JsonPath, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def walk(value: Any, *, max_depth: int, max_nodes: int) -> Iterator[tuple[JsonPath, Any]]:
-    """Every node of a JSON value, depth first, without recursion; ValueError past the limits."""
+    """Every node of a JSON value, depth first, without recursion; TooLarge past the limits."""
     stack: list[tuple[JsonPath, Any]] = [((), value)]
     seen = 0
     while stack:
         loc, node = stack.pop()
         seen += 1
         if seen > max_nodes:
-            raise ValueError(f"more than {max_nodes} JSON values")
+            raise TooLarge(loc, f"more than {max_nodes} JSON values")
         if len(loc) > max_depth:
-            raise ValueError(f"nested deeper than {max_depth} levels")
+            raise TooLarge(loc, f"nested deeper than {max_depth} levels")
         yield loc, node
         if isinstance(node, dict):
             stack.extend(((*loc, key), child) for key, child in reversed(node.items()))
@@ -40,18 +46,20 @@ def walk(value: Any, *, max_depth: int, max_nodes: int) -> Iterator[tuple[JsonPa
             stack.extend(((*loc, i), child) for i, child in reversed(list(enumerate(node))))
 
 
-def json_problems(value: Any, *, max_depth: int = 64, max_nodes: int = 20_000) -> str | None:
-    """Why `value` is not plain, finite, bounded JSON (a JSON object's keys are strings)."""
+def json_problem(
+    value: Any, *, max_depth: int = 64, max_nodes: int = 20_000
+) -> tuple[JsonPath, str] | None:
+    """Where and why `value` is not plain, finite, bounded JSON (object keys are strings)."""
     try:
-        for _, node in walk(value, max_depth=max_depth, max_nodes=max_nodes):
+        for loc, node in walk(value, max_depth=max_depth, max_nodes=max_nodes):
             if isinstance(node, dict) and not all(isinstance(k, str) for k in node):
-                return "object keys must be strings"
+                return loc, "object keys must be strings"
             if isinstance(node, float) and not math.isfinite(node):
-                return "numbers must be finite"
+                return loc, "numbers must be finite"
             if not isinstance(node, dict | list | str | int | float | bool | None):
-                return f"not a JSON value: {type(node).__name__}"
-    except ValueError as exc:
-        return str(exc)
+                return loc, f"not a JSON value: {type(node).__name__}"
+    except TooLarge as exc:
+        return exc.loc, str(exc)
     return None
 
 
@@ -65,9 +73,9 @@ def check_tool_schema(schema: Any, at: JsonPath) -> dict[str, Any]:
 
 
 def _first_problem(schema: dict[str, Any]) -> tuple[JsonPath, str] | None:
-    plain = json_problems(schema)
+    plain = json_problem(schema)
     if plain is not None:
-        return (), plain
+        return plain
     if len(json.dumps(schema, separators=(",", ":")).encode()) > MAX_SCHEMA_BYTES:
         return (), f"must be at most {MAX_SCHEMA_BYTES} bytes as JSON"
     if schema.get("type") != "object":
