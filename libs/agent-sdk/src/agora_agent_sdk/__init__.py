@@ -4,6 +4,7 @@ from agora_agent_sdk.agent import Agent
 from agora_agent_sdk.config import AgentConfig
 from agora_agent_sdk.context import Context
 from agora_agent_sdk.errors import ToolError
+from agora_agent_sdk.http import EgressRefused, ResponseTooLarge, guarded_client
 from agora_agent_sdk.replay import ReplayGuard
 from agora_agent_sdk.signing import (
     HEADER_AGENT_AUTH,
@@ -25,11 +26,14 @@ __all__ = [
     "Agent",
     "AgentConfig",
     "Context",
+    "EgressRefused",
     "ReplayGuard",
+    "ResponseTooLarge",
     "SignatureError",
     "Tool",
     "ToolError",
     "compute_signature",
+    "guarded_client",
     "sign_request",
     "verify_request",
 ]
