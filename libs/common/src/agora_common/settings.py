@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agora_common.archives import ArchiveLimits
+
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v3/certs"
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 LOCAL_DEV_ISSUER = "agora-local-dev-signer"
@@ -136,6 +138,24 @@ class ServiceSettings(BaseSettings):
                 f"{self.service_name}: unsafe settings in production: {'; '.join(problems)}"
             )
         return self
+
+
+class PackageLimitSettings(BaseSettings):
+    """What one submitted package's archive may hold: for the services that read packages
+    (tool, vetting, executor), so each refuses the same archives."""
+
+    max_package_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_package_files: int = Field(default=500, ge=1, le=5000)
+    max_package_unpacked_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+
+    @property
+    def package_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(
+            max_archive_bytes=self.max_package_bytes,
+            max_files=self.max_package_files,
+            max_total_bytes=self.max_package_unpacked_bytes,
+            max_file_bytes=min(self.max_package_unpacked_bytes, 10 * 1024 * 1024),
+        )
 
 
 def _is_https(url: str) -> bool:

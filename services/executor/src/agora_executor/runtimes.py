@@ -11,13 +11,21 @@ from agora_executor.runtime import (
     LocalConfig,
     LocalRuntime,
 )
+from agora_executor.runtime.packages import PackageFolders
 from agora_executor.settings import ExecutorSettings
 
 
 def runtime_for(settings: ExecutorSettings, resources: Resources) -> AgentRuntime:
     if settings.agent_runtime == "local":
-        config = LocalConfig(agents_root=settings.local_agents_root, log_dir=settings.local_log_dir)
-        return LocalRuntime(config, resources.http)
+        config = LocalConfig(
+            agents_root=settings.local_agents_root,
+            log_dir=settings.local_log_dir,
+            agent_env=_egress_env(settings.local_agent_egress),
+        )
+        packages = PackageFolders(
+            resources.blobs, settings.local_packages_dir, settings.package_limits
+        )
+        return LocalRuntime(config, resources.http, packages)
     if settings.agent_service_account is None:
         raise ValueError("executor: agent_service_account is needed to deploy to Cloud Run")
     cloud = CloudRunConfig(
@@ -28,3 +36,7 @@ def runtime_for(settings: ExecutorSettings, resources: Resources) -> AgentRuntim
         project_number=settings.project_number,
     )
     return CloudRunRuntime(cloud, resources.http, GoogleAccessTokens())
+
+
+def _egress_env(endpoints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return (("AGORA_AGENT_EGRESS_ALLOW", ",".join(endpoints)),) if endpoints else ()

@@ -6,10 +6,10 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError
+from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
 
 
-class ExecutorSettings(ServiceSettings):
+class ExecutorSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_EXECUTOR_")
 
     service_name: ClassVar[str] = "executor"
@@ -41,6 +41,11 @@ class ExecutorSettings(ServiceSettings):
     # Local runtime: agents are started from folders directly under this root (e.g. agents/).
     local_agents_root: Path = Path("agents")
     local_log_dir: Path = Path(".local/logs/agents")
+    # Local runtime: submitted packages (sources in the bucket) are unpacked under this.
+    local_packages_dir: Path = Path(".local/packages")
+    # Local runtime: `address:port` endpoints agents may call besides public addresses
+    # (AGORA_AGENT_EGRESS_ALLOW of the SDK's guarded client), e.g. a REST API run for a test.
+    local_agent_egress: tuple[str, ...] = ()
 
     @property
     def agent_runtime(self) -> Literal["cloud-run", "local"]:
@@ -54,6 +59,8 @@ class ExecutorSettings(ServiceSettings):
             raise UnsafeSettingsError(
                 "executor: egress_local_endpoints is for local development only"
             )
+        if self.local_agent_egress:
+            raise UnsafeSettingsError("executor: local_agent_egress is for local development only")
         if self.runtime == "local":
             raise UnsafeSettingsError("executor: the local agent runtime is for development only")
         if not self.agent_service_account:

@@ -18,7 +18,7 @@ def create_app(settings: VettingSettings | None = None) -> FastAPI:
         settings,
         title="Agora vetting",
         description="The review queue, security scans through Cloud Tasks, approve and deploy.",
-        needs=Needs(firestore=True),
+        needs=Needs(firestore=True, storage=True),
         wire=partial(build, settings),
     )
     for router in (internal.router, admin.router):

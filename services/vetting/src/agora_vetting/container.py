@@ -57,7 +57,7 @@ async def build(
     vetting = VettingService(
         repository,
         queue,
-        Scanner(agents, guard, probes, settings),
+        Scanner(agents, guard, probes, settings, resources.blobs),
         agents,
         resources.services,
         AuditLog(resources.firestore, timeout_s=timeout),

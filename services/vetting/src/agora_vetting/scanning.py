@@ -7,18 +7,29 @@ is deployed from its image on approval) are `skipped` and say why; they do not s
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
 from agora_common.agents import AgentDirectory
+from agora_common.archives import unpack_archive
+from agora_common.blobs import BlobStore, parse_blob_url
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError, json_path
-from agora_common.models import AgentCard, AgentView, canonical_card_json, card_digest
+from agora_common.models import (
+    AgentCard,
+    AgentView,
+    canonical_card_json,
+    card_digest,
+    package_source,
+)
 from agora_common.schema_budget import assess_schema
 from agora_vetting.models import CheckResult, ScanReceipt, ScanTicket, Verdict
 from agora_vetting.scanners import run_static_scan
@@ -86,7 +97,9 @@ class Scanner:
         guard: EgressGuard,
         http: httpx.AsyncClient,
         settings: VettingSettings,
+        blobs: BlobStore | None = None,
     ) -> None:
+        self._blobs = blobs
         self._agents = agents
         self._guard = guard
         self._http = http
@@ -179,6 +192,9 @@ class Scanner:
                 name="static", status="skipped", reason="the card names no source"
             )
             return [skipped], None
+        package = package_source(card)
+        if package is not None:
+            return await self._static_package(package)
         root = self._settings.agents_root.resolve()
         path = (root.parent / str(source)).resolve()
         if not path.is_relative_to(root) or not path.is_dir():
@@ -187,6 +203,34 @@ class Scanner:
         scan = await run_static_scan(
             path, timeout_s=self._settings.scan_timeout_s, memory_mb=self._settings.scan_memory_mb
         )
+        return [_check(result) for result in scan.results], scan.digest
+
+    async def _static_package(self, url: str) -> tuple[list[CheckResult], str | None]:
+        """A submitted package: its archive from the source bucket, unpacked afresh, scanned."""
+        if self._blobs is None:
+            failed = CheckResult(name="static", status="unavailable", reason="no source bucket")
+            return [failed], None
+        limits = self._settings.package_limits
+        try:
+            _, name = parse_blob_url(url)
+            archive = await self._blobs.get(name, max_bytes=limits.max_archive_bytes)
+        except AgoraError as exc:
+            failed = CheckResult(name="static", status="failed", reason=exc.code)
+            return [failed], None
+        with tempfile.TemporaryDirectory(prefix="agora-package-") as folder:
+            root = Path(folder) / "package"
+            root.mkdir()
+            try:
+                await asyncio.to_thread(unpack_archive, archive, root, limits)
+            except AgoraError as exc:
+                finding = {"check": "static", "message": exc.message, "severity": "high"}
+                return [CheckResult(name="static", status="findings", findings=[finding])], None
+            scan = await run_static_scan(
+                root,
+                timeout_s=self._settings.scan_timeout_s,
+                memory_mb=self._settings.scan_memory_mb,
+                label="package",
+            )
         return [_check(result) for result in scan.results], scan.digest
 
 

@@ -8,10 +8,10 @@ from typing import ClassVar, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError
+from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
 
 
-class VettingSettings(ServiceSettings):
+class VettingSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_VETTING_")
 
     service_name: ClassVar[str] = "vetting"
@@ -43,6 +43,7 @@ class VettingSettings(ServiceSettings):
     # Local development only: `address:port` endpoints the probe may reach besides public
     # addresses (agents the executor's local runtime deployed are admitted without this).
     egress_local_endpoints: tuple[str, ...] = ()
+
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
     deploy_timeout_s: float = Field(default=300.0, gt=0, le=900)
 

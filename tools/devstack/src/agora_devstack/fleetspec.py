@@ -47,7 +47,7 @@ __all__ = [
 
 PROJECT_ID = "demo-agora"
 # The services that keep package sources in Cloud Storage: the emulator's bucket, when it runs.
-SOURCE_BUCKET_USERS = ("tool", "vetting")
+SOURCE_BUCKET_USERS = ("tool", "vetting", "executor")
 SERVICES: dict[str, type[ServiceSettings]] = {
     "gateway": GatewaySettings,
     "registry": RegistrySettings,
@@ -181,6 +181,7 @@ class LocalFleet:
                 return {
                     "local_agents_root": self.agents_root,
                     "local_log_dir": self.state_dir / "agents",
+                    "local_packages_dir": self.state_dir / "packages",
                     # Egress admits the agents its runtime starts, and these endpoints only.
                     "egress_local_endpoints": self.agent_endpoints,
                 }
