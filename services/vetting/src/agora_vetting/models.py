@@ -13,12 +13,15 @@ Verdict = Literal["clean", "findings", "inconclusive"]
 Note = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(plain_text)]
 
 
+CheckStatus = Literal["ok", "findings", "failed", "skipped", "timeout", "unavailable"]
+
+
 class CheckResult(BaseModel):
-    """One part of a scan: the card, the URL, the live probe, or one static scanner."""
+    """One part of a scan: the card, the URL, the live probe, one static scanner, or the tests."""
 
     name: str
     version: str | None = None
-    status: Literal["ok", "findings", "failed", "skipped", "timeout", "unavailable"]
+    status: CheckStatus
     reason: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
     duration_ms: float | None = None

@@ -1,4 +1,5 @@
-"""One scan of a submission: the card, its URL, a live probe, and static checks of its source.
+"""One scan of a submission: the card, its URL, a live probe, and static checks of its source
+(the scanners, and the package's own tests when it has some).
 
 Verdicts: `findings` when any check found something; else `inconclusive` (with the reason) when
 any check could not run to the end; else `clean`. Checks that do not apply (no URL yet: the agent
@@ -31,8 +32,8 @@ from agora_common.models import (
     package_source,
 )
 from agora_common.schema_budget import assess_schema
-from agora_vetting.models import CheckResult, ScanReceipt, ScanTicket, Verdict
-from agora_vetting.scanners import run_static_scan
+from agora_vetting.models import CheckResult, CheckStatus, ScanReceipt, ScanTicket, Verdict
+from agora_vetting.scanners import ScannerResult, run_static_scan
 from agora_vetting.settings import VettingSettings
 
 log = logging.getLogger("agora.vetting.scan")
@@ -203,7 +204,7 @@ class Scanner:
         scan = await run_static_scan(
             path, timeout_s=self._settings.scan_timeout_s, memory_mb=self._settings.scan_memory_mb
         )
-        return [_check(result) for result in scan.results], scan.digest
+        return [check_of(result) for result in scan.results], scan.digest
 
     async def _static_package(self, url: str) -> tuple[list[CheckResult], str | None]:
         """A submitted package: its archive from the source bucket, unpacked afresh, scanned."""
@@ -231,16 +232,16 @@ class Scanner:
                 memory_mb=self._settings.scan_memory_mb,
                 label="package",
             )
-        return [_check(result) for result in scan.results], scan.digest
+        return [check_of(result) for result in scan.results], scan.digest
 
 
-def _check(result: Any) -> CheckResult:
+def check_of(result: ScannerResult) -> CheckResult:
+    """One static scanner's (or the tests') result as a check of the receipt."""
     findings = [f.model_dump(mode="json") for f in result.findings]
-    status = result.status
     # Low-severity findings stay in the receipt for the admin but do not spoil a verdict.
     # A serious finding counts even from a scanner that could not finish everything.
-    if any(f.get("severity") in SERIOUS for f in findings):
-        status = "findings"
+    serious = any(f.get("severity") in SERIOUS for f in findings)
+    status: CheckStatus = "findings" if serious else result.status
     return CheckResult(
         name=result.name,
         version=result.version,
