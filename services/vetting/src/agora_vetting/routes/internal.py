@@ -1,4 +1,5 @@
-"""Internal routes: submissions from the registry, the scan task handler, relayed approvals."""
+"""Internal routes: submissions from the registry, the scan task handler, relayed approvals, and
+package checks for the Tool Factory."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from agora_vetting.models import (
     ApprovalFor,
     ApproveRequest,
     Decision,
+    PackageCheck,
+    PackageCheckRequest,
     ScanQueued,
     ScanTicket,
     Submission,
 )
-from agora_vetting.routes.deps import Approver, CloudTasks, Submitter, Vetting
+from agora_vetting.routes.deps import (
+    Approver,
+    CloudTasks,
+    PackageCaller,
+    PackageChecks,
+    Submitter,
+    Vetting,
+)
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
@@ -53,3 +63,19 @@ async def approve_for(
     admin = Actor(kind="user", uid=body.admin_uid, email=body.admin_email, name=service)
     request = ApproveRequest(notes=body.notes, accept_findings=body.accept_findings)
     return await vetting.approve(agent_id, admin, request)
+
+
+@router.post(
+    "/package-checks",
+    response_model=PackageCheck,
+    summary="Check a package's files: static scanners and its own tests (the tool service only)",
+    responses={503: {"description": "Every check slot stayed busy (PACKAGE_CHECKS_BUSY)"}},
+)
+async def package_check(
+    body: PackageCheckRequest, _: PackageCaller, checks: PackageChecks
+) -> PackageCheck:
+    """bandit, semgrep, detect-secrets and the package's tests, run on the files now (seconds;
+    at most the scan caps). Up to 500 files, 2 MiB together; each path relative, "/"-separated,
+    without `..`. The verdict is a scan receipt's: `findings`, `inconclusive` (with the reason)
+    or `clean`; a package without tests has its tests check `skipped` ("no tests")."""
+    return await checks.check(body)
