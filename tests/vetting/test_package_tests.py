@@ -210,6 +210,36 @@ def test_a_report_that_declares_a_dtd_is_refused(tmp_path: Path) -> None:
         PackageTests().parse(completed, Prepared(args=[], cwd=tmp_path / "package"))
 
 
+@pytest.mark.parametrize(
+    ("swap", "reason"),
+    [
+        ("os.mkfifo(report)", "the test report is not a regular file"),
+        ("os.symlink('/etc/hostname', report)", "unreadable test report"),
+    ],
+)
+async def test_a_report_swapped_for_a_fifo_or_a_link_is_not_read(
+    tmp_path: Path, swap: str, reason: str
+) -> None:
+    """The package's conftest replaces pytest's report once written: the check neither waits on
+    a FIFO nor follows a link out of the box."""
+    root = package(
+        tmp_path / "swapper",
+        {
+            "tests/conftest.py": (
+                "import os\n\n\ndef pytest_unconfigure(config):\n"
+                "    report = config.option.xmlpath\n"
+                f"    os.remove(report)\n    {swap}\n"
+            ),
+            "tests/test_fine.py": "def test_fine():\n    assert True\n",
+        },
+    )
+    started = time.monotonic()
+    result = only(await run_tests(root, timeout_s=60))
+    assert result.status == "failed", result
+    assert result.reason and result.reason.startswith(reason), result
+    assert time.monotonic() - started < 45
+
+
 # --- caps ---------------------------------------------------------------------------------------
 
 

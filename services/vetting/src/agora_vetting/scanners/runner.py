@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -106,7 +108,7 @@ async def run_static_scan(
             )
         )
     finally:
-        await asyncio.to_thread(shutil.rmtree, base, ignore_errors=True)
+        await asyncio.to_thread(remove_tree, base)
     scope = ScanScope(
         scanners=wanted, root=label or root.name, files=len(tree.files), bytes=tree.bytes
     )
@@ -161,6 +163,27 @@ async def _run_one(
     )
 
 
+def remove_tree(root: Path) -> None:
+    """Remove `root` and everything in it, also folders the package's tests made unreadable
+    (mode 000) in their copy; never through a link."""
+    unlocked: set[str] = set()
+
+    def unlock(_function: object, path: str, _error: object) -> None:
+        # Once per path: what a chmod does not cure is left for the temporary folder's cleanup.
+        if path in unlocked:
+            return
+        unlocked.add(path)
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, onerror=unlock)
+            else:
+                os.unlink(path)
+
+    shutil.rmtree(root, onerror=unlock)
+
+
 def _folder(root: Path) -> Path:
     root = root.resolve(strict=True)
     if not root.is_dir():
@@ -183,8 +206,6 @@ def _set_up(
         where = f"the path given for it, {env_override_name(name)}, its environment and PATH"
         reason = f"{adapter.executable} not found (looked in {where})"
         return ScannerResult(name=name, status="unavailable", reason=reason)
-    if (missing := adapter.unavailable()) is not None:
-        return ScannerResult(name=name, status="unavailable", reason=missing)
     if name == "semgrep" and not rules.is_file():
         return ScannerResult(name=name, status="unavailable", reason="semgrep rules not found")
     work = base / "work" / name
@@ -213,6 +234,8 @@ async def _scan(
         if prepared.problems:
             return "failed", reason, prepared.findings
         return ("skipped" if prepared.skipped else "ok"), reason, prepared.findings
+    if (missing := adapter.unavailable()) is not None:
+        return "unavailable", missing, prepared.findings
     completed = await run_capped(
         [executable, *prepared.args], cwd=prepared.cwd or ctx.src, env=env, limits=limits
     )

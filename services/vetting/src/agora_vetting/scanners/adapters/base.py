@@ -69,7 +69,8 @@ class Adapter:
         return resolve_executable(self.name, self.executable, override)
 
     def unavailable(self) -> str | None:
-        """Why this check cannot run here at all, beyond a missing executable."""
+        """Why this check cannot run here, beyond a missing executable (asked once `prepare`
+        found something to run)."""
         return None
 
     def address_space_mb(self, memory_mb: int) -> int:

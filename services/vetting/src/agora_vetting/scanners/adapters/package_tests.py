@@ -26,6 +26,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import stat
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -225,9 +226,19 @@ class _Report:
 
 
 def _read_report(path: Path | None) -> _Report | None:
-    if path is None or not path.is_file():
+    """The junit report, read as what the package's own process could make of it: a link
+    (not followed), a FIFO (never waited on), a device or a huge file."""
+    if path is None:
         return None
-    with path.open("rb") as handle:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"unreadable test report ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputError("the test report is not a regular file")
         data = handle.read(MAX_REPORT_BYTES + 1)
     if len(data) > MAX_REPORT_BYTES:
         raise OutputError(f"the test report is over {MAX_REPORT_BYTES // (1024 * 1024)} MiB")
