@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agora_tool.factory import generate
 from agora_vetting.app import create_app
 from agora_vetting.models import PACKAGE_MAX_BYTES, PACKAGE_MAX_FILES
 from agora_vetting.scanners import source_digest
@@ -22,6 +23,7 @@ from agora_vetting.settings import VettingSettings
 from tests.support.calls import CallsAsService
 from tests.support.factories import local_fleet
 from tests.support.servers import free_port, serving
+from tests.tool.factory_support import http_request, python_request
 
 pytestmark = pytest.mark.integration
 ROUTE = "/internal/package-checks"
@@ -173,10 +175,11 @@ async def test_a_body_over_the_service_limit_is_413(vetting: Vetting) -> None:
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-@pytest.mark.parametrize("label", ["", "../x", "a b", "x" * 129])
+@pytest.mark.parametrize("label", ["", "two\nlines", "bidi\u202eevil", "x" * 129])
 async def test_bad_labels_are_refused(vetting: Vetting, label: str) -> None:
     response = await vetting.check(CLEAN, label=label)
     assert response.status_code == 422, response.text
+    assert all(d["path"] == "$.body.label" for d in response.json()["error"]["details"])
 
 
 # --- what it answers ---------------------------------------------------------------------------
@@ -185,12 +188,12 @@ async def test_bad_labels_are_refused(vetting: Vetting, label: str) -> None:
 async def test_a_clean_package_is_clean_with_its_tests_passed(
     vetting: Vetting, tmp_path: Path
 ) -> None:
-    response = await vetting.check(CLEAN, label="weather.forecast")
+    response = await vetting.check(CLEAN, label="Weather forecast")
     assert response.status_code == 200, response.text
     answer = response.json()
     assert set(answer) == {"label", "verdict", "reason", "checks", "source_digest", "duration_ms"}
     assert (answer["label"], answer["verdict"], answer["reason"]) == (
-        "weather.forecast",
+        "Weather forecast",
         "clean",
         None,
     )
@@ -242,6 +245,21 @@ async def test_unsafe_code_in_a_package_is_found(vetting: Vetting) -> None:
     answer = (await vetting.check(unsafe)).json()
     assert answer["verdict"] == "findings"
     assert by_name(answer)["bandit"]["status"] == "findings"
+
+
+async def test_the_tool_factorys_packages_come_out_clean(vetting: Vetting) -> None:
+    """What the tool service sends: a generated package's files, labelled with its card's name.
+    Its own tests pass in the sandbox (the http one against a fake upstream on its loopback)."""
+    for request in (python_request(), http_request()):
+        package = generate(request)
+        label = str(package.card["name"])
+        response = await vetting.check(package.files, label=label)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert (answer["label"], answer["verdict"]) == (label, "clean"), answer
+        tests = by_name(answer)["tests"]
+        assert tests["status"] == "ok", tests
+        assert tests["reason"] and tests["reason"].endswith(" passed"), tests
 
 
 # --- load ---------------------------------------------------------------------------------------

@@ -150,9 +150,19 @@ def package_path(path: str) -> str:
     return path
 
 
+def _one_line(value: str) -> str:
+    if any(ch in value for ch in "\t\n\r"):
+        raise ValueError("a label is one line")
+    return value
+
+
 PackagePath = Annotated[str, AfterValidator(package_path)]
+# What the package is shown as (the scope's root): its card's name, e.g. "Meeting Booker".
 PackageLabel = Annotated[
-    str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    str,
+    Field(min_length=1, max_length=128),
+    AfterValidator(plain_text),
+    AfterValidator(_one_line),
 ]
 
 
