@@ -63,6 +63,8 @@ class Stack:
     # Loopback ports the tests' stand-in agents use: the executor admits them by name
     # (`egress_local_endpoints`), as it admits the agents its own runtime starts.
     agent_ports: tuple[int, ...] = ()
+    # Where a test serves a REST API that generated tools call: agents may reach it.
+    upstream_port: int = 0
 
     @property
     def agent_endpoints(self) -> tuple[str, ...]:
@@ -128,7 +130,10 @@ class Stack:
         return serving(create_auth(settings), settings.port)
 
     def executor_settings(self, url: str, **overrides: Any) -> ExecutorSettings:
-        return self.fleet.moved(executor=_port(url)).settings(ExecutorSettings, **overrides)
+        egress = {"local_agent_egress": (f"127.0.0.1:{self.upstream_port}",)}
+        return self.fleet.moved(executor=_port(url)).settings(
+            ExecutorSettings, **(egress | overrides)
+        )
 
     def serve_executor(self, **overrides: Any) -> AbstractContextManager[str]:
         """An executor; the stack's own unless `port` names another."""
@@ -212,6 +217,7 @@ def stack(
         vetting=f"http://127.0.0.1:{free_port()}",
         tool=f"http://127.0.0.1:{free_port()}",
         agent_ports=(free_port(), free_port()),
+        upstream_port=free_port(),
     )
     with (
         partial.serve_registry(),

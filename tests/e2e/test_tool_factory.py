@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import call, execute
 from tests.support.firebase import EmulatorUser
-from tests.support.servers import free_port, serving
+from tests.support.servers import serving
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -35,8 +35,7 @@ def quotes_api() -> FastAPI:
 
 @pytest.fixture(scope="module")
 def upstream(stack: Stack) -> Iterator[str]:
-    port = free_port()
-    with serving(quotes_api(), port) as url:
+    with serving(quotes_api(), stack.upstream_port) as url:
         yield url
 
 
@@ -56,6 +55,7 @@ def finished(stack: Stack, who: EmulatorUser, job_id: str) -> dict[str, Any] | N
     return body if body["status"] in ("ready", "failed") else None
 
 
+@pytest.mark.timeout(480)  # two scans (the factory's and vetting's) and a deploy, on 2 cores
 def test_generate_submit_vet_approve_execute(
     stack: Stack, people: dict[str, EmulatorUser], upstream: str
 ) -> None:
@@ -99,13 +99,25 @@ def test_generate_submit_vet_approve_execute(
         return answer.json() if answer.status_code == 200 else None
 
     receipt = eventually(scanned, seconds=240)
-    assert receipt and receipt["verdict"] == "clean", receipt
+    assert receipt, "no scan ran by itself"
     checks = {check["name"]: check for check in receipt["checks"]}
-    assert checks["tests"]["status"] == "ok", checks["tests"]
+    assert checks["tests"]["status"] == "ok", checks["tests"]  # its own tests, in the sandbox
+    for name in ("card", "bandit", "semgrep", "detect-secrets"):
+        assert checks[name]["status"] == "ok", checks[name]
+    # pip-audit asks PyPI's vulnerability data about httpx and pydantic, which this offline
+    # machine cannot reach: the scan is inconclusive for that reason alone, and the admin
+    # approves knowingly (accept_findings, recorded on the decision).
+    assert receipt["verdict"] == "inconclusive", receipt["reason"]
+    assert checks["pip-audit"]["status"] != "findings", checks["pip-audit"]
+    assert (receipt["reason"] or "").startswith("pip-audit: could not audit"), receipt["reason"]
 
     refused = call(stack, "PATCH", f"/tools/{tool_id}/approve", user, json={})
     assert refused.status_code == 403
-    approved = call(stack, "PATCH", f"/tools/{tool_id}/approve", admin, json={"notes": "ok"})
+    not_accepted = call(stack, "PATCH", f"/tools/{tool_id}/approve", admin, json={})
+    assert not_accepted.status_code == 409  # vetting's own answer, relayed
+    assert not_accepted.json()["error"]["code"] == "SCAN_NOT_CLEAN"
+    body = {"notes": "pip-audit offline only", "accept_findings": True}
+    approved = call(stack, "PATCH", f"/tools/{tool_id}/approve", admin, json=body)
     assert approved.status_code == 200, approved.text
     assert approved.json()["tool"]["status"] == "active"
     assert approved.json()["decision"]["decision"] == "approved"

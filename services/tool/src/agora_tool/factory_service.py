@@ -39,6 +39,7 @@ from agora_tool.jobs import STEPS, Job, JobRepository, job_id_for
 from agora_tool.submissions import ARCHIVE_TYPE, package_blob_name
 
 log = logging.getLogger("agora.tool.factory")
+CHECK_ATTEMPTS = 5
 
 
 class JobNotFound(NotFound):
@@ -140,13 +141,18 @@ class FactoryService:
 
     async def _checks(self, package: GeneratedPackage) -> dict[str, Any]:
         """Vetting's scanners and the package's own tests, in vetting's sandbox."""
-        response = await self._services.request(
-            "vetting",
-            "POST",
-            "/internal/package-checks",
-            json={"files": package.files, "label": str(package.card["name"])},
-            timeout=self._check_timeout_s,
-        )
+        body = {"files": package.files, "label": str(package.card["name"])}
+        for attempt in range(CHECK_ATTEMPTS):  # vetting answers 503 while its slots are busy
+            response = await self._services.request(
+                "vetting",
+                "POST",
+                "/internal/package-checks",
+                json=body,
+                timeout=self._check_timeout_s,
+            )
+            if response.status_code != 503:
+                break
+            await asyncio.sleep(2.0 * (attempt + 1))
         if response.status_code != 200:
             return {
                 "name": "scan",
