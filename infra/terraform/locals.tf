@@ -53,10 +53,14 @@ locals {
       # Cloud Run cannot scope service creation to a name prefix; the blast
       # radius is bounded by the executor being internal-only and invoker-gated.
       # + serviceAccountUser on agora-agent-runtime only (iam.tf).
+      # Submitted packages' images: the agoraBuildStarter role, serviceAccountUser
+      # on agora-build and reader on agora-tools (cloud_build.tf).
       roles = ["roles/datastore.user", "roles/run.admin"]
       env = {
         REGION                = var.region
         AGENT_SERVICE_ACCOUNT = google_service_account.agent_runtime.email
+        BUILD_SERVICE_ACCOUNT = google_service_account.build.email
+        ARTIFACT_REPOSITORY   = google_artifact_registry_repository.tools.repository_id
       }
     }
     tool = {
@@ -67,6 +71,8 @@ locals {
       roles  = ["roles/datastore.user"] # + objectCreator, objectViewer on the sources bucket (storage.tf)
       env = {
         SOURCE_BUCKET = google_storage_bucket.sources.name
+        # The image each submitted package's card names, built there by the executor's builds.
+        IMAGE_REPOSITORY = local.tool_images_repository
         # Cloud Scheduler reconciles (scheduler.tf): no loop in an instance that may be paused.
         RECONCILE_INTERVAL_S = "0"
       }

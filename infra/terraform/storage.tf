@@ -66,7 +66,9 @@ resource "google_storage_bucket_iam_member" "vetting_reads_sources" {
 }
 
 # Identity of the Cloud Build builds made from sources: it reads them, writes
-# its build logs and pushes the images it builds to the agora repository.
+# its build logs and pushes the images it builds to agora-tools (cloud_build.tf),
+# never to the services' agora repository: a package's Dockerfile runs in its
+# builds. The executor starts them (cloud_build.tf).
 resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "agora-build"
@@ -89,8 +91,8 @@ resource "google_project_iam_member" "build_log_writer" {
 
 resource "google_artifact_registry_repository_iam_member" "build_pushes_images" {
   project    = var.project_id
-  location   = var.region
-  repository = google_artifact_registry_repository.agora.name
+  location   = google_artifact_registry_repository.tools.location
+  repository = google_artifact_registry_repository.tools.name
   role       = "roles/artifactregistry.writer"
   member     = "serviceAccount:${google_service_account.build.email}"
 }

@@ -26,6 +26,28 @@ variable "image_registry" {
   default     = null
 }
 
+variable "tool_image_versions_kept" {
+  description = "Versions of each submitted tool's image kept in agora-tools whatever their age (the most recent ones)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.tool_image_versions_kept >= 1
+    error_message = "tool_image_versions_kept must be >= 1."
+  }
+}
+
+variable "tool_image_min_age_days" {
+  description = "Days an image version in agora-tools is kept at least, even past tool_image_versions_kept."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.tool_image_min_age_days >= 1
+    error_message = "tool_image_min_age_days must be >= 1."
+  }
+}
+
 variable "gateway_min_instances" {
   description = "Minimum gateway instances (kept warm: it is the public entry)."
   type        = number

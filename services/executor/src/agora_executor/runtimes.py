@@ -11,6 +11,7 @@ from agora_executor.runtime import (
     LocalConfig,
     LocalRuntime,
 )
+from agora_executor.runtime.cloud_build import CloudBuildConfig, ImageBuilder
 from agora_executor.runtime.packages import PackageFolders
 from agora_executor.settings import ExecutorSettings
 
@@ -35,7 +36,18 @@ def runtime_for(settings: ExecutorSettings, resources: Resources) -> AgentRuntim
         invoker_service_account=settings.identity_email,
         project_number=settings.project_number,
     )
-    return CloudRunRuntime(cloud, resources.http, GoogleAccessTokens())
+    tokens = GoogleAccessTokens()
+    builder = None
+    if settings.build_service_account is not None:
+        build = CloudBuildConfig(
+            project_id=settings.project_id,
+            region=settings.region,
+            build_service_account=settings.build_service_account,
+            artifact_repository=settings.artifact_repository,
+            build_timeout_s=settings.build_timeout_s,
+        )
+        builder = ImageBuilder(build, resources.http, tokens)
+    return CloudRunRuntime(cloud, resources.http, tokens, builder)
 
 
 def _egress_env(endpoints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

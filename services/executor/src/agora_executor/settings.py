@@ -38,6 +38,12 @@ class ExecutorSettings(PackageLimitSettings, ServiceSettings):
     # The identity agents run as on Cloud Run: an account with no roles.
     agent_service_account: str | None = None
     project_number: str | None = None
+    # Cloud Run: submitted packages' images are built by Cloud Build as this account, into this
+    # Artifact Registry repository (in `region`), within build_timeout_s. Unset: only platform
+    # agents (their image given) can be deployed.
+    build_service_account: str | None = None
+    artifact_repository: str = Field(default="agora-tools", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    build_timeout_s: float = Field(default=600.0, ge=60, le=3600)
     # Local runtime: agents are started from folders directly under this root (e.g. agents/).
     local_agents_root: Path = Path("agents")
     local_log_dir: Path = Path(".local/logs/agents")
