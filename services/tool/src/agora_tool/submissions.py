@@ -160,7 +160,7 @@ class SubmissionService:
             name = str(json.loads(files[CARD_FILE]).get("name", "tool"))
         except (KeyError, ValueError, AttributeError):
             name = "tool"
-        slug = _SLUG.sub("-", name.lower()).strip("-")[:40] or "tool"
+        slug = _SLUG.sub("-", name.lower()).strip("-")[:40].rstrip("-") or "tool"
         return f"{self._images}/tool-{slug}:{digest.removeprefix('sha256:')[:16]}"
 
     def _require_blobs(self) -> BlobStore:
