@@ -23,7 +23,7 @@ dev: install ## Run the whole fleet locally on the emulators (gateway at http://
 	uv run --frozen python -m agora_devstack.fleet
 
 .PHONY: emulators
-emulators: install ## Run only the local emulator suite (Firestore, Auth, BigQuery, Cloud Tasks, Redis)
+emulators: install ## Run only the local emulator suite (Firestore, Auth, BigQuery, Cloud Tasks, Cloud Storage, Redis)
 	uv run --frozen python -m agora_devstack.emulators
 
 .PHONY: lint

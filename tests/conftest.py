@@ -13,10 +13,12 @@ from tests.support.factories import make_dev_key
 
 @pytest.fixture(scope="session")
 def emulator_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Every emulator (Firestore, Firebase Auth, BigQuery, Cloud Tasks, Redis) for this test run.
+    """Every emulator (Firestore, Firebase Auth, BigQuery, Cloud Tasks, Cloud Storage, Redis) for
+    this test run.
 
     The env points clients at them: FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST,
-    BIGQUERY_EMULATOR_HOST, CLOUD_TASKS_EMULATOR_HOST, REDIS_URL and GOOGLE_CLOUD_PROJECT.
+    BIGQUERY_EMULATOR_HOST, CLOUD_TASKS_EMULATOR_HOST, STORAGE_EMULATOR_HOST (its bucket is
+    agora_devstack.emulators.SOURCE_BUCKET), REDIS_URL and GOOGLE_CLOUD_PROJECT.
     """
     suite = EmulatorSuite(
         EmulatorPorts.free(),

@@ -2,6 +2,7 @@ locals {
   apis = [
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
+    "cloudbuild.googleapis.com", # builds of the services' images and of package sources
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
@@ -12,6 +13,7 @@ locals {
     "iam.googleapis.com",
     "redis.googleapis.com",
     "run.googleapis.com",
+    "storage.googleapis.com", # the package sources bucket
     # Not needed: vpcaccess (Direct VPC egress replaces Serverless VPC Access
     # connectors) and secretmanager (no secrets are provisioned here).
   ]

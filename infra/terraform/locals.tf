@@ -53,19 +53,29 @@ locals {
       # Cloud Run cannot scope service creation to a name prefix; the blast
       # radius is bounded by the executor being internal-only and invoker-gated.
       # + serviceAccountUser on agora-agent-runtime only (iam.tf).
+      # Submitted packages' images: the agoraBuildStarter role, serviceAccountUser
+      # on agora-build and reader on agora-tools (cloud_build.tf).
       roles = ["roles/datastore.user", "roles/run.admin"]
       env = {
         REGION                = var.region
         AGENT_SERVICE_ACCOUNT = google_service_account.agent_runtime.email
+        BUILD_SERVICE_ACCOUNT = google_service_account.build.email
+        ARTIFACT_REPOSITORY   = google_artifact_registry_repository.tools.repository_id
       }
     }
     tool = {
       min    = 0
       max    = 5
       public = false
-      redis  = false
-      roles  = ["roles/datastore.user"]
-      env    = {}
+      redis  = true
+      roles  = ["roles/datastore.user"] # + objectCreator, objectViewer on the sources bucket (storage.tf)
+      env = {
+        SOURCE_BUCKET = google_storage_bucket.sources.name
+        # The image each submitted package's card names, built there by the executor's builds.
+        IMAGE_REPOSITORY = local.tool_images_repository
+        # Cloud Scheduler reconciles (scheduler.tf): no loop in an instance that may be paused.
+        RECONCILE_INTERVAL_S = "0"
+      }
     }
     analytics = {
       min    = 0
@@ -83,8 +93,9 @@ locals {
       max    = 2
       public = false
       redis  = false
-      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf)
+      roles  = ["roles/datastore.user"] # + enqueuer on agora-scans, actAs agora-tasks-invoker (tasks.tf), objectViewer on the sources bucket (storage.tf)
       env = {
+        SOURCE_BUCKET  = google_storage_bucket.sources.name
         TASKS_QUEUE    = google_cloud_tasks_queue.scans.name
         TASKS_LOCATION = var.region
         # Tasks call back into vetting itself; also the OIDC audience.
@@ -99,15 +110,15 @@ locals {
   # AGORA_<CALLER>_SERVICE_URLS. Must match each service's
   # allowed_caller_services in code (the app re-checks the caller identity). The gateway is not a callee: it is invoked by
   # allUsers (see run.tf). Cloud Tasks -> vetting is bound in tasks.tf, Cloud Scheduler -> analytics
-  # in scheduler.tf.
+  # and tool in scheduler.tf.
   # ---------------------------------------------------------------------------
   invokers = {
-    registry  = ["gateway", "auth", "executor", "vetting", "analytics"]
+    registry  = ["gateway", "auth", "executor", "vetting", "analytics", "tool"]
     auth      = ["gateway", "executor"]
     executor  = ["gateway", "vetting"]
-    tool      = ["gateway"]
+    tool      = ["gateway", "registry"]
     analytics = ["gateway", "executor"]
-    vetting   = ["gateway", "registry"]
+    vetting   = ["gateway", "registry", "tool"]
   }
 
   # caller => sorted callees (the inverse of the table above).

@@ -32,3 +32,13 @@ output "image_registry" {
   description = "Registry prefix to push <service>:<tag> images to."
   value       = local.image_registry
 }
+
+output "sources_bucket" {
+  description = "Bucket of the package sources (AGORA_TOOL_SOURCE_BUCKET, AGORA_VETTING_SOURCE_BUCKET)."
+  value       = google_storage_bucket.sources.name
+}
+
+output "build_service_account_email" {
+  description = "Service account builds from package sources run as (reads the bucket, pushes images)."
+  value       = google_service_account.build.email
+}

@@ -26,6 +26,28 @@ variable "image_registry" {
   default     = null
 }
 
+variable "tool_image_versions_kept" {
+  description = "Versions of each submitted tool's image kept in agora-tools whatever their age (the most recent ones)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.tool_image_versions_kept >= 1
+    error_message = "tool_image_versions_kept must be >= 1."
+  }
+}
+
+variable "tool_image_min_age_days" {
+  description = "Days an image version in agora-tools is kept at least, even past tool_image_versions_kept."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.tool_image_min_age_days >= 1
+    error_message = "tool_image_min_age_days must be >= 1."
+  }
+}
+
 variable "gateway_min_instances" {
   description = "Minimum gateway instances (kept warm: it is the public entry)."
   type        = number
@@ -72,8 +94,31 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "catalog_reconcile_schedule" {
+  description = "How often the tool catalog is reconciled with the registry (cron, UTC)."
+  type        = string
+  default     = "*/10 * * * *"
+}
+
 variable "alerts_check_schedule" {
   description = "How often analytics checks for anomalies (cron, UTC)."
   type        = string
   default     = "*/5 * * * *"
+}
+
+variable "sources_location" {
+  description = "Location of the package sources bucket. Defaults to var.region."
+  type        = string
+  default     = null
+}
+
+variable "sources_noncurrent_days" {
+  description = "Days a noncurrent (deleted or replaced) version of a package source is kept before it is deleted."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.sources_noncurrent_days >= 1
+    error_message = "sources_noncurrent_days must be >= 1."
+  }
 }

@@ -21,7 +21,13 @@ PROD = {
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("K_SERVICE", "PORT", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST"):
+    for name in (
+        "K_SERVICE",
+        "PORT",
+        "FIRESTORE_EMULATOR_HOST",
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "STORAGE_EMULATOR_HOST",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -58,6 +64,7 @@ def test_the_default_mode_is_production_so_forgetting_settings_fails_closed() ->
     [
         ({"FIRESTORE_EMULATOR_HOST": "127.0.0.1:8200"}, "emulator hosts"),
         ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "emulator hosts"),
+        ({"STORAGE_EMULATOR_HOST": "http://127.0.0.1:9023"}, "emulator hosts"),
         ({"AGORA_REGISTRY_IAM_DEV_KEY_FILE": "/tmp/k.pem"}, "development signer"),
         ({"AGORA_REGISTRY_IAM_JWKS_URL": "https://evil.example/jwks"}, "Google-signed"),
         ({"AGORA_REGISTRY_IAM_ISSUERS": '["agora-local-dev-signer"]'}, "Google-signed"),

@@ -14,6 +14,7 @@ import yaml
 from agora_devstack.emulators import (
     CLOUDTASKS_MAX_RETRIES,
     EMULATORS,
+    SOURCE_BUCKET,
     EmulatorPorts,
     EmulatorSuite,
     repo_root,
@@ -102,3 +103,20 @@ def test_tasks_runs_the_launchers_environment_and_start_script(compose: dict[str
     assert f"--port {EmulatorPorts().tasks}" in command
     # Retries come at once: the same cap as the launcher's.
     assert f"--max-retries {CLOUDTASKS_MAX_RETRIES}" in command
+
+
+def test_storage_runs_the_launchers_version_and_start_script(compose: dict[str, Any]) -> None:
+    service = compose["services"]["storage"]
+    files = mounted_files(service)
+    script = "./tools/devstack/src/agora_devstack/gcs_start.py"
+    assert set(files) == {script}
+    command = " ".join(service["command"])
+    # No lock of its own (a workspace dependency): the pip pin is the version uv.lock holds.
+    lock = (repo_root() / "uv.lock").read_text()
+    locked = re.search(r'name = "gcp-storage-emulator"\nversion = "([^"]+)"', lock)
+    assert locked is not None
+    assert f"pip install --quiet gcp-storage-emulator=={locked[1]}" in command
+    assert f"python {files[script]} " in command
+    assert "--host 0.0.0.0" in command
+    assert f"--port {EmulatorPorts().storage}" in command
+    assert f"--bucket {SOURCE_BUCKET}" in command

@@ -85,10 +85,19 @@ def test_env_points_at_the_suite(suite: EmulatorSuite) -> None:
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{suite.ports.firestore}",
         "BIGQUERY_EMULATOR_HOST": f"127.0.0.1:{suite.ports.bigquery}",
         "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{suite.ports.tasks}",
+        "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{suite.ports.storage}",
         "REDIS_URL": f"redis://127.0.0.1:{suite.ports.redis}/0",
     }
     logs = {p.name for p in suite.log_dir.iterdir()}
-    assert logs >= {"auth.log", "bigquery.log", "firestore.log", "redis.log", "tasks.log"}
+    expected = {
+        "auth.log",
+        "bigquery.log",
+        "firestore.log",
+        "redis.log",
+        "storage.log",
+        "tasks.log",
+    }
+    assert logs >= expected
 
 
 def test_firestore_write_and_read(suite: EmulatorSuite, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,7 +418,7 @@ def test_cli_sigint_leaves_no_process_behind(tmp_path: Path) -> None:
             pytest.fail(f"CLI ended before it was ready: {''.join(banner)} {process.stderr}")
         assert f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}\n" in banner
         pids = json.loads((tmp_path / "emulators.pids.json").read_text())
-        assert set(pids) == {"auth", "bigquery", "firestore", "redis", "tasks"}
+        assert set(pids) == {"auth", "bigquery", "firestore", "redis", "storage", "tasks"}
         for entry in pids.values():
             assert not _gone(entry["pid"], within=0)
 
@@ -469,7 +478,8 @@ def _descendant_pids(root: int) -> list[int]:
 # Runs last: it stops the module's shared suite.
 def test_stop_leaves_no_process_behind(suite: EmulatorSuite) -> None:
     children = list(suite.children.values())
-    assert {child.name for child in children} == {"auth", "bigquery", "firestore", "redis", "tasks"}
+    names = {child.name for child in children}
+    assert names == {"auth", "bigquery", "firestore", "redis", "storage", "tasks"}
     assert all(child.alive() for child in children)
     suite.stop()
     suite.stop()  # idempotent

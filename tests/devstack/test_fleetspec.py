@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from agora_auth.settings import AuthSettings
-from agora_devstack.fleetspec import SERVICES, DevKey, LocalFleet
+from agora_devstack.emulators import SOURCE_BUCKET
+from agora_devstack.fleetspec import SERVICES, SOURCE_BUCKET_USERS, DevKey, LocalFleet
 from agora_vetting.settings import VettingSettings
 
 EMULATORS = {
@@ -17,6 +18,7 @@ EMULATORS = {
     "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:19099",
     "BIGQUERY_EMULATOR_HOST": "127.0.0.1:19050",
     "CLOUD_TASKS_EMULATOR_HOST": "127.0.0.1:18123",
+    "STORAGE_EMULATOR_HOST": "http://127.0.0.1:19023",
     "REDIS_URL": "redis://127.0.0.1:16379/0",
 }
 
@@ -60,6 +62,20 @@ def test_every_emulator_a_service_can_use_is_set(fleet: LocalFleet) -> None:
     assert vetting.redis_url == EMULATORS["REDIS_URL"]
     analytics = fleet.settings_for("analytics")
     assert getattr(analytics, "bigquery_emulator_host", None) == EMULATORS["BIGQUERY_EMULATOR_HOST"]
+
+
+def test_the_services_that_keep_sources_get_the_emulators_bucket(fleet: LocalFleet) -> None:
+    assert set(SOURCE_BUCKET_USERS) == {"tool", "vetting"}
+    for name in SERVICES:
+        settings = fleet.settings_for(name)
+        assert settings.storage_emulator_host == EMULATORS["STORAGE_EMULATOR_HOST"]
+        assert settings.source_bucket == (SOURCE_BUCKET if name in SOURCE_BUCKET_USERS else None)
+    assert fleet.env_for("tool")["AGORA_TOOL_SOURCE_BUCKET"] == SOURCE_BUCKET
+    assert fleet.env_for("vetting")["AGORA_VETTING_SOURCE_BUCKET"] == SOURCE_BUCKET
+    # No emulator in the run: no bucket, rather than one the services would look for on Google.
+    without = {k: v for k, v in EMULATORS.items() if k != "STORAGE_EMULATOR_HOST"}
+    alone = LocalFleet(without, fleet.ports, fleet.key, fleet.state_dir)
+    assert alone.settings_for("tool").source_bucket is None
 
 
 def test_run_state_stays_in_the_state_dir_and_the_task_credential_is_the_fleets(

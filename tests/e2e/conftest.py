@@ -29,6 +29,8 @@ from agora_gateway.app import create_app as create_gateway
 from agora_gateway.settings import GatewaySettings
 from agora_registry.app import create_app as create_registry
 from agora_registry.settings import RegistrySettings
+from agora_tool.app import create_app as create_tool
+from agora_tool.settings import ToolSettings
 from agora_vetting.app import create_app as create_vetting
 from agora_vetting.settings import VettingSettings
 from tests.support.factories import signer_for
@@ -56,10 +58,13 @@ class Stack:
     executor: str = ""
     analytics: str = ""
     vetting: str = ""
+    tool: str = ""
     task_credential: str = "e2e-task-credential"
     # Loopback ports the tests' stand-in agents use: the executor admits them by name
     # (`egress_local_endpoints`), as it admits the agents its own runtime starts.
     agent_ports: tuple[int, ...] = ()
+    # Where a test serves a REST API that generated tools call: agents may reach it.
+    upstream_port: int = 0
 
     @property
     def agent_endpoints(self) -> tuple[str, ...]:
@@ -88,6 +93,7 @@ class Stack:
             "executor": self.executor,
             "analytics": self.analytics,
             "vetting": self.vetting,
+            "tool": self.tool,
         }
         ports = {name: _port(url) for name, url in urls.items() if url}
         return LocalFleet(
@@ -124,7 +130,10 @@ class Stack:
         return serving(create_auth(settings), settings.port)
 
     def executor_settings(self, url: str, **overrides: Any) -> ExecutorSettings:
-        return self.fleet.moved(executor=_port(url)).settings(ExecutorSettings, **overrides)
+        egress = {"local_agent_egress": (f"127.0.0.1:{self.upstream_port}",)}
+        return self.fleet.moved(executor=_port(url)).settings(
+            ExecutorSettings, **(egress | overrides)
+        )
 
     def serve_executor(self, **overrides: Any) -> AbstractContextManager[str]:
         """An executor; the stack's own unless `port` names another."""
@@ -169,6 +178,13 @@ class Stack:
         settings = self.vetting_settings(**overrides)
         return serving(create_vetting(settings), _port(self.vetting))
 
+    def tool_settings(self, **overrides: Any) -> ToolSettings:
+        return self.fleet.settings(ToolSettings, **({"reconcile_interval_s": 0} | overrides))
+
+    def serve_tool(self, **overrides: Any) -> AbstractContextManager[str]:
+        settings = self.tool_settings(**overrides)
+        return serving(create_tool(settings), _port(self.tool))
+
     def as_service(
         self, service: str, base: str, user: UserIdentity | None = None
     ) -> dict[str, str]:
@@ -199,12 +215,15 @@ def stack(
         executor=f"http://127.0.0.1:{free_port()}",
         analytics=f"http://127.0.0.1:{free_port()}",
         vetting=f"http://127.0.0.1:{free_port()}",
+        tool=f"http://127.0.0.1:{free_port()}",
         agent_ports=(free_port(), free_port()),
+        upstream_port=free_port(),
     )
     with (
         partial.serve_registry(),
         partial.serve_analytics(),
         partial.serve_vetting(),
+        partial.serve_tool(),
         partial.serve_auth(),
         partial.serve_executor(),
         partial.serve_gateway() as gateway,

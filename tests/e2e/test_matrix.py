@@ -10,6 +10,7 @@ import pytest
 from tests.e2e.conftest import Stack, unique_name
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +63,44 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
         "active",
         {"anonymous": 401, "owner": 204, "other": 403, "admin": 204},
     ),
+    # The tool catalog: public entries to anyone, others to the owner and admins.
+    ("GET", "/tools/catalog", None, {"anonymous": 200, "user": 200, "admin": 200}),
+    (
+        "GET",
+        "/tools/{tool}",
+        "active",
+        {"anonymous": 200, "owner": 200, "other": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/tools/{tool}",
+        "suspended",
+        {"anonymous": 404, "owner": 200, "other": 404, "admin": 200},
+    ),
+    (
+        "GET",
+        "/tools/{tool}/versions",
+        "suspended",
+        {"anonymous": 404, "owner": 200, "other": 404, "admin": 200},
+    ),
+    (
+        "GET",
+        "/tools/{tool}/versions/latest",
+        "active",
+        {"anonymous": 200, "owner": 200, "other": 200, "admin": 200},
+    ),
+    (
+        "PATCH",
+        "/tools/{tool}/versions/1.0.0",
+        "active",
+        {"anonymous": 401, "owner": 200, "other": 403, "admin": 200},
+    ),
+    (
+        "PATCH",
+        "/tools/{tool}/versions/1.0.0",
+        "suspended",
+        {"anonymous": 401, "owner": 200, "other": 404, "admin": 200},
+    ),
 ]
 
 CASES = [
@@ -79,11 +118,23 @@ def make_agent(stack: Stack, people: dict[str, EmulatorUser]) -> Callable[[str],
         )
         assert created.status_code == 201, created.text
         agent_id: str = created.json()["id"]
-        if state == "active":
+        if state in ("active", "suspended"):
             stack.set_status(agent_id, "vetted", "active")
+            # The catalog lists the agent's tools beside the registry's answer.
+            listed = eventually(lambda: _listed(stack, agent_id), seconds=10)
+            assert listed, "the catalog never listed the agent's tools"
+        if state == "suspended":
+            stack.set_status(agent_id, "suspended")
+            assert eventually(lambda: not _listed(stack, agent_id), seconds=10)
         return agent_id
 
     return make
+
+
+def _listed(stack: Stack, agent_id: str) -> bool:
+    page = httpx.get(stack.api("/tools/catalog"), params={"agent_id": agent_id})
+    assert page.status_code == 200, page.text
+    return bool(page.json()["items"])
 
 
 @pytest.mark.parametrize(("method", "path", "state", "caller", "status"), CASES)
@@ -98,12 +149,15 @@ def test_route_by_caller(
     status: int,
 ) -> None:
     if state is not None:
-        path = path.replace("{id}", make_agent(state))
+        agent_id = make_agent(state)
+        path = path.replace("{id}", agent_id).replace("{tool}", f"{agent_id}.black_scholes")
     who = {"user": "other"}.get(caller, caller)
     headers = {} if caller == "anonymous" else people[who].bearer
     body = None
     if method == "POST":
         body = card(unique_name())
+    elif method == "PATCH" and path.startswith("/tools/"):
+        body = {"deprecated": True, "message": "superseded"}
     elif method == "PATCH":
         body = {"description": "changed"}
     response = httpx.request(method, stack.api(path), json=body, headers=headers)

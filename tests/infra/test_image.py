@@ -61,3 +61,5 @@ def test_the_vetting_image_carries_semgrep_and_its_rules() -> None:
     assert "services/vetting/semgrep/rules.yml" in text
     assert "AGORA_SEMGREP_BIN=/app/extras/semgrep/bin/semgrep" in text
     assert "AGORA_SEMGREP_RULES=/app/extras/semgrep-rules.yml" in text
+    # The tests check runs packages' tests with the service's Python: the SDK they may import.
+    assert "COPY libs/agent-sdk libs/agent-sdk" in text

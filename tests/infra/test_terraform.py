@@ -51,7 +51,8 @@ EXPECTED_CALLS = {
     "executor": {"registry", "auth", "analytics"},
     "auth": {"registry"},
     "analytics": {"registry"},
-    "registry": {"vetting"},
+    "registry": {"vetting", "tool"},
+    "tool": {"registry", "vetting"},
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}
@@ -341,6 +342,8 @@ def test_services_table_matches_the_apps_needs(
     entry = config().services[service]
     assert needs.redis is entry["redis"], f"{service}: Needs(redis) vs the redis column"
     assert needs.firestore is (FIRESTORE_ROLE in entry["roles"]), f"{service}: Firestore role"
+    if needs.storage:  # a BlobStore on the sources bucket needs its name
+        assert "SOURCE_BUCKET" in entry["env"], f"{service}: Needs(storage) vs SOURCE_BUCKET"
 
 
 def test_invoker_bindings_are_driven_by_the_table() -> None:
@@ -418,6 +421,7 @@ def test_service_account_ids_are_valid() -> None:
     ids += [
         cfg.resource("google_service_account", "agent_runtime")["account_id"],
         cfg.resource("google_service_account", "tasks_invoker")["account_id"],
+        cfg.resource("google_service_account", "build")["account_id"],
     ]
     assert "agora-agent-runtime" in ids
     assert "agora-tasks-invoker" in ids
@@ -482,6 +486,7 @@ def test_resource_scoped_grants() -> None:
     assert acts_as == {
         ("${google_service_account.agent_runtime.name}", _member_of("executor")),
         ("${google_service_account.tasks_invoker.name}", _member_of("vetting")),
+        ("${google_service_account.build.name}", _member_of("executor")),
     }
 
 
@@ -511,6 +516,116 @@ def test_cloud_tasks_invoker_may_invoke_vetting_only() -> None:
     (grant,) = grants
     assert grant["role"] == "roles/run.invoker"
     assert grant["name"] == '${google_cloud_run_v2_service.service["vetting"].name}'
+
+
+# --------------------------------------------------------------------------- #
+# Builds of submitted packages (cloud_build.tf)
+# --------------------------------------------------------------------------- #
+
+BUILD = "serviceAccount:${google_service_account.build.email}"
+TOOLS_REPO = "${google_artifact_registry_repository.tools.name}"
+
+
+def test_tool_images_repository_keeps_recent_versions_under_immutable_tags() -> None:
+    cfg = config()
+    repo = cfg.resource("google_artifact_registry_repository", "tools")
+    assert (repo["repository_id"], repo["format"]) == ("agora-tools", "DOCKER")
+    assert repo["location"] == "${var.region}"
+    # One tag is one package digest: the executor skips the build of a tag that exists.
+    assert _first(repo["docker_config"])["immutable_tags"] is True
+    assert repo["cleanup_policy_dry_run"] is False
+    policies = {policy["action"]: policy for policy in repo["cleanup_policies"]}
+    assert set(policies) == {"KEEP", "DELETE"}
+    keep = _first(policies["KEEP"]["most_recent_versions"])
+    assert keep["keep_count"] == "${var.tool_image_versions_kept}"
+    assert cfg.resolve(keep["keep_count"]) >= 1
+    delete = _first(policies["DELETE"]["condition"])
+    assert delete["tag_state"] == "ANY"
+    assert _squash(delete["older_than"]) == "${var.tool_image_min_age_days*86400}s"
+    assert cfg.resolve("${var.tool_image_min_age_days}") >= 1
+    # The services' own images stay in the other repository, out of the builder's reach.
+    assert cfg.resource("google_artifact_registry_repository", "agora")["repository_id"] == "agora"
+
+
+def test_the_build_account_pushes_to_the_tool_images_only() -> None:
+    """A package's Dockerfile runs in its build, with the build account's credentials."""
+    cfg = config()
+    grants = {
+        (rtype, body["role"], body.get("bucket") or body.get("repository") or body.get("project"))
+        for (rtype, _), body in cfg.resources.items()
+        if body.get("member") == BUILD
+    }
+    assert grants == {
+        (
+            "google_storage_bucket_iam_member",
+            "roles/storage.objectViewer",
+            "${google_storage_bucket.sources.name}",
+        ),
+        ("google_project_iam_member", "roles/logging.logWriter", "${var.project_id}"),
+        (
+            "google_artifact_registry_repository_iam_member",
+            "roles/artifactregistry.writer",
+            TOOLS_REPO,
+        ),
+    }
+    # Nobody acts as it but the executor.
+    actors = [
+        body["member"]
+        for body in cfg.resources_of("google_service_account_iam_member").values()
+        if body["service_account_id"] == "${google_service_account.build.name}"
+    ]
+    assert actors == [_member_of("executor")]
+
+
+def test_the_executor_starts_builds_as_the_build_account_only() -> None:
+    cfg = config()
+    role = cfg.resource("google_project_iam_custom_role", "build_starter")
+    assert sorted(role["permissions"]) == [
+        "cloudbuild.builds.create",
+        "cloudbuild.builds.get",
+        "cloudbuild.builds.update",  # cancel, past the deadline
+    ]
+    grant = cfg.resource("google_project_iam_member", "executor_starts_builds")
+    assert grant["role"] == "${google_project_iam_custom_role.build_starter.name}"
+    assert grant["member"] == _member_of("executor")
+    acts_as = cfg.resource("google_service_account_iam_member", "executor_acts_as_build")
+    assert acts_as["role"] == "roles/iam.serviceAccountUser"
+    reads = cfg.resource(
+        "google_artifact_registry_repository_iam_member", "executor_reads_tool_images"
+    )
+    assert (reads["repository"], reads["role"], reads["member"]) == (
+        TOOLS_REPO,
+        "roles/artifactregistry.reader",
+        _member_of("executor"),
+    )
+    # No predefined Cloud Build role anywhere: the custom role is the whole grant.
+    roles = {str(body.get("role")) for body in cfg.resources.values()}
+    assert not {r for r in roles if r.startswith("roles/cloudbuild.")}
+    apis = {api.removesuffix(".googleapis.com") for api in cfg.locals["apis"]}
+    assert {"cloudbuild", "artifactregistry"} <= apis
+
+
+def test_the_executor_and_the_tool_service_agree_on_the_tool_images() -> None:
+    """The tool service names each package's image under the prefix the executor builds into
+    (and refuses any other); the env the table hands them names settings they have."""
+    from agora_executor.settings import ExecutorSettings
+    from agora_tool.settings import ToolSettings
+
+    cfg = config()
+    executor = cfg.services["executor"]["env"]
+    assert executor["BUILD_SERVICE_ACCOUNT"] == "${google_service_account.build.email}"
+    assert executor["ARTIFACT_REPOSITORY"] == (
+        "${google_artifact_registry_repository.tools.repository_id}"
+    )
+    assert executor["REGION"] == "${var.region}"
+    tool = cfg.services["tool"]["env"]
+    assert tool["IMAGE_REPOSITORY"] == "${local.tool_images_repository}"
+    assert cfg.locals["tool_images_repository"] == (
+        "${var.region}-docker.pkg.dev/${var.project_id}/"
+        "${google_artifact_registry_repository.tools.repository_id}"
+    )
+    for env, settings in ((executor, ExecutorSettings), (tool, ToolSettings)):
+        assert set(env) <= {name.upper() for name in settings.model_fields}, settings
 
 
 # --------------------------------------------------------------------------- #
@@ -548,6 +663,59 @@ def test_data_stores() -> None:
     assert retry["max_attempts"] >= 1
 
 
+def test_sources_bucket_is_private_versioned_and_expires_old_versions() -> None:
+    cfg = config()
+    bucket = cfg.resource("google_storage_bucket", "sources")
+    assert bucket["name"] == "${var.project_id}-agora-sources"  # bucket names are global
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert _first(bucket["versioning"])["enabled"] is True
+    assert bucket["force_destroy"] is False
+    rules = {
+        _first(rule["action"])["type"]: _first(rule["condition"])
+        for rule in bucket["lifecycle_rule"]
+    }
+    assert rules["Delete"] == {"days_since_noncurrent_time": "${var.sources_noncurrent_days}"}
+    assert cfg.resolve(rules["Delete"]["days_since_noncurrent_time"]) >= 1
+    assert "AbortIncompleteMultipartUpload" in rules
+    # Tool and vetting are told its name; nobody else needs it.
+    holders = {name for name, entry in cfg.services.items() if "SOURCE_BUCKET" in entry["env"]}
+    assert holders == {"tool", "vetting"}
+    for name in holders:
+        assert cfg.services[name]["env"]["SOURCE_BUCKET"] == "${google_storage_bucket.sources.name}"
+
+
+def test_sources_bucket_grants_tool_create_and_readers_read_only() -> None:
+    cfg = config()
+    build = "serviceAccount:${google_service_account.build.email}"
+    grants = {
+        (body["role"], body["member"])
+        for body in cfg.resources_of("google_storage_bucket_iam_member").values()
+        if body["bucket"] == "${google_storage_bucket.sources.name}"
+    }
+    assert grants == {
+        ("roles/storage.objectCreator", _member_of("tool")),  # creates; cannot overwrite, delete
+        ("roles/storage.objectViewer", _member_of("tool")),  # reads hashes for same-bytes no-ops
+        ("roles/storage.objectViewer", _member_of("vetting")),
+        ("roles/storage.objectViewer", build),
+    }
+    assert not cfg.resources_of("google_storage_bucket_iam_binding")
+    assert not cfg.resources_of("google_storage_bucket_acl")
+    # The build account: its logs and image pushes to the tool images, nothing broader.
+    build_roles = {
+        (rtype, body["role"])
+        for (rtype, _), body in cfg.resources.items()
+        if body.get("member") == build
+    }
+    assert build_roles == {
+        ("google_storage_bucket_iam_member", "roles/storage.objectViewer"),
+        ("google_project_iam_member", "roles/logging.logWriter"),
+        ("google_artifact_registry_repository_iam_member", "roles/artifactregistry.writer"),
+    }
+    push = cfg.resource("google_artifact_registry_repository_iam_member", "build_pushes_images")
+    assert push["repository"] == "${google_artifact_registry_repository.tools.name}"
+
+
 def test_required_apis_are_enabled() -> None:
     cfg = config()
     apis = {api.removesuffix(".googleapis.com") for api in cfg.locals["apis"]}
@@ -562,6 +730,8 @@ def test_required_apis_are_enabled() -> None:
         "artifactregistry",
         "iam",
         "compute",
+        "storage",
+        "cloudbuild",
     } <= apis
     assert cfg.resource("google_project_service", "enabled")["for_each"] == "${toset(local.apis)}"
 

@@ -144,7 +144,7 @@ async def test_every_route_needs_a_service_token(
 
 
 async def test_a_service_outside_the_allowlist_is_refused(registry: Registry) -> None:
-    response = await registry.call("GET", "/search", None, service="tool")
+    response = await registry.call("GET", "/search", None, service="tasks-invoker")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "CALLER_NOT_ALLOWED"
 
@@ -204,7 +204,8 @@ async def test_internal_status_route_by_caller(
         ("executor", 200, None),
         ("vetting", 200, None),
         ("gateway", 403, "CALLER_NOT_ALLOWED"),
-        ("tool", 403, "CALLER_NOT_ALLOWED"),
+        ("tool", 200, None),
+        ("tasks-invoker", 403, "CALLER_NOT_ALLOWED"),
         (None, 401, "UNAUTHENTICATED"),
     ],
 )

@@ -75,13 +75,28 @@ async def test_an_active_agents_tools_appear_with_their_schemas(catalog: Catalog
     assert one.json()["owner_uid"] == owner.uid
 
 
-async def test_a_pending_agents_tools_are_not_listed(catalog: Catalog) -> None:
+async def test_a_pending_agents_tools_are_its_owners_alone_and_unpublished(
+    catalog: Catalog,
+) -> None:
     owner, w = user(), word()
     agent_id = await catalog.register(owner, **tools_card(w))
     await catalog.set_status(agent_id, "vetted")
-    assert await listed(catalog, agent_id=agent_id) == []
-    mine = await catalog.get("/catalog", owner, agent_id=agent_id, status="vetted")
-    assert mine.json()["items"] == []  # entries appear only once the agent is active
+
+    async def mine() -> list[dict[str, Any]]:
+        answer = await catalog.get("/catalog", owner, agent_id=agent_id, status="vetted")
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    items = await eventually_async(mine, seconds=10)
+    assert len(items) == 2
+    assert [item["versions"] for item in items] == [[], []]  # nothing published yet
+    assert items[0]["current_version"] == "1.0.0"  # the version approval would publish
+    assert await listed(catalog, agent_id=agent_id) == []  # not public
+    others = await catalog.get("/catalog", user(), agent_id=agent_id, status="vetted")
+    assert others.json()["items"] == []
+    tool_id = items[0]["tool_id"]
+    assert (await catalog.get(f"/{tool_id}/versions", owner)).json()["items"] == []
+    assert (await catalog.get(f"/{tool_id}", user())).status_code == 404
 
 
 async def test_suspension_takes_tools_out_of_the_public_catalog_and_back(catalog: Catalog) -> None:

@@ -66,6 +66,7 @@ async def test_reusing_a_version_with_other_content_changes_nothing_published(
     owner, w = user(), word()
     agent_id = await catalog.active_agent(owner, **tools_card(w))
     tool_id = f"{agent_id}.{w}_price"
+
     async def published() -> bool:
         return (await catalog.get(f"/{tool_id}")).status_code == 200
 

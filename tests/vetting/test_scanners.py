@@ -44,10 +44,12 @@ async def unsafe_scan() -> StaticScan:
 @pytest.mark.integration
 def test_the_unsafe_agent_is_found_out_by_every_scanner(unsafe_scan: StaticScan) -> None:
     results = _by_name(unsafe_scan)
-    assert list(results) == ["bandit", "semgrep", "detect-secrets", "pip-audit"]
+    assert list(results) == ["bandit", "semgrep", "detect-secrets", "pip-audit", "tests"]
     for name in ("bandit", "semgrep", "detect-secrets"):
         assert results[name].status == "ok", results[name]
     assert all(result.version for result in unsafe_scan.results), unsafe_scan.results
+    # It has no tests: nothing to run, and that alone spoils nothing.
+    assert (results["tests"].status, results["tests"].reason) == ("skipped", "no tests")
 
     bandit = {(f.rule_id, f.path, f.line, f.severity) for f in results["bandit"].findings}
     assert ("B602", "agent.py", 14, "high") in bandit  # subprocess.run(user_input, shell=True)
@@ -105,7 +107,13 @@ def test_the_scan_names_what_it_read(unsafe_scan: StaticScan) -> None:
     assert unsafe_scan.digest == source_digest(UNSAFE)
     assert unsafe_scan.scope.root == "unsafe_agent"
     assert unsafe_scan.scope.files == 3
-    assert unsafe_scan.scope.scanners == ["bandit", "semgrep", "detect-secrets", "pip-audit"]
+    assert unsafe_scan.scope.scanners == [
+        "bandit",
+        "semgrep",
+        "detect-secrets",
+        "pip-audit",
+        "tests",
+    ]
     assert str(REPO) not in unsafe_scan.model_dump_json()
 
 
@@ -120,6 +128,8 @@ async def test_genesis_comes_out_clean() -> None:
     audit = results["pip-audit"]
     assert audit.status == "ok", audit
     assert audit.reason == "no third-party requirements in pyproject.toml"
+    # No tests inside the agent's folder: the tests check has nothing to run.
+    assert (results["tests"].status, results["tests"].reason) == ("skipped", "no tests")
     assert scan.verdict().verdict == "clean", scan.verdict()
     assert scan.scope.root == "agents/genesis"
 

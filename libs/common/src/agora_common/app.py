@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from google.cloud import firestore
 
+from agora_common.blobs import BlobStore, make_blob_store
 from agora_common.bodies import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from agora_common.clients import (
     close_firestore_client,
@@ -44,6 +45,8 @@ class Needs:
 
     firestore: bool = False
     redis: bool = False
+    # The source bucket's BlobStore, where the settings name one (`source_bucket`).
+    storage: bool = False
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Resources:
     services: ServiceClient
     firestore: firestore.AsyncClient | None = None
     redis: aioredis.Redis | None = None
+    blobs: BlobStore | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
 
@@ -122,10 +126,16 @@ def open_resources(settings: ServiceSettings, needs: Needs) -> Resources:
         redis = make_redis_client(settings)
         resources.redis = redis
         resources.readiness["redis"] = redis.ping
+    if needs.storage:
+        # No readiness check: a Cloud Storage blip must not take the service out of rotation,
+        # and the calls that need the bucket answer 503 on their own.
+        resources.blobs = make_blob_store(settings)
     return resources
 
 
 async def close_resources(resources: Resources) -> None:
+    if resources.blobs is not None:
+        resources.blobs.close()
     if resources.redis is not None:
         await resources.redis.aclose()
     if resources.firestore is not None:

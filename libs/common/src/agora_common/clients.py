@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+from google.api_core.client_options import ClientOptions
 from google.api_core.retry_async import AsyncRetry
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore
+from google.cloud import firestore, storage
 from httpx_aiohttp import AiohttpTransport
 
 from agora_common.settings import ServiceSettings
@@ -112,6 +113,35 @@ def make_firestore_client(settings: ServiceSettings) -> firestore.AsyncClient:
 
 _FIRESTORE_EMULATOR_ENV = "FIRESTORE_EMULATOR_HOST"
 _FIRESTORE_ENV_LOCK = threading.Lock()
+
+
+def make_storage_client(settings: ServiceSettings) -> storage.Client:
+    """Cloud Storage client (synchronous: agora_common.blobs runs its calls in worker threads).
+
+    With an emulator in the settings: its URL as the endpoint, anonymous credentials and the
+    settings' project. google-cloud-storage also reads `STORAGE_EMULATOR_HOST` at construction;
+    the variable is removed while the client is built, under a lock, then restored, so each app's
+    settings choose, not the process env (as for Firestore above).
+    """
+    emulator = settings.storage_emulator_host
+    with _STORAGE_ENV_LOCK:
+        before = os.environ.pop(_STORAGE_EMULATOR_ENV, None)
+        try:
+            if not emulator:
+                return storage.Client(project=settings.project_id)
+            endpoint = emulator if "://" in emulator else f"http://{emulator}"
+            return storage.Client(
+                project=settings.project_id,
+                credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                client_options=ClientOptions(api_endpoint=endpoint),
+            )
+        finally:
+            if before is not None:
+                os.environ[_STORAGE_EMULATOR_ENV] = before
+
+
+_STORAGE_EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
+_STORAGE_ENV_LOCK = threading.Lock()
 
 
 def bounded_call(timeout_s: float) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -149,6 +150,23 @@ def error_for_status(status_code: int) -> AgoraError:
     if 400 <= status_code < 500:
         return AgoraError("Request failed", code="REQUEST_FAILED")
     return AgoraError()
+
+
+def relayed(status_code: int, content: bytes) -> AgoraError:
+    """A peer service's error answer, passed on as it came: status, code, message, details.
+
+    For routes whose answer is a peer's decision (the tool service approving through vetting).
+    An answer that is not the envelope becomes the generic error of its status.
+    """
+    try:
+        error = json.loads(content)["error"]
+        code, message = str(error["code"]), str(error["message"])
+        details = error.get("details")
+    except (ValueError, KeyError, TypeError):
+        return error_for_status(status_code)
+    relay = AgoraError(message, code=code, details=details if isinstance(details, list) else None)
+    relay.status_code = status_code if 400 <= status_code < 600 else 502
+    return relay
 
 
 def validation_details(exc: RequestValidationError) -> list[dict[str, str]]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agora_common.archives import ArchiveLimits
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v3/certs"
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
@@ -56,6 +59,13 @@ class ServiceSettings(BaseSettings):
     firebase_auth_emulator_host: str | None = Field(
         default=None, validation_alias="FIREBASE_AUTH_EMULATOR_HOST"
     )
+    # The Cloud Storage emulator's base URL (`http://host:port`; a bare host:port means http), the
+    # variable google-cloud-storage itself reads.
+    storage_emulator_host: str | None = Field(
+        default=None, validation_alias="STORAGE_EMULATOR_HOST"
+    )
+    # The Cloud Storage bucket that holds package sources (agora_common.blobs); None: no store.
+    source_bucket: str | None = None
 
     redis_url: str | None = None
     # Base URLs of the services this one calls, by service name.
@@ -91,6 +101,13 @@ class ServiceSettings(BaseSettings):
         """The identity this service presents to others."""
         return service_account_email(self.service_name, self.project_id)
 
+    @field_validator("source_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_bucket_name(value):
+            raise ValueError(f"{value!r} is not a Cloud Storage bucket name")
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Self:
         if self.k_service and self.is_local:
@@ -98,7 +115,12 @@ class ServiceSettings(BaseSettings):
         if self.is_local:
             return self
         problems = []
-        if self.firestore_emulator_host or self.firebase_auth_emulator_host:
+        emulators = (
+            self.firestore_emulator_host,
+            self.firebase_auth_emulator_host,
+            self.storage_emulator_host,
+        )
+        if any(emulators):
             problems.append("emulator hosts are set")
         if self.iam_dev_key_file is not None:
             problems.append("the development signer key is set")
@@ -118,5 +140,40 @@ class ServiceSettings(BaseSettings):
         return self
 
 
+class PackageLimitSettings(BaseSettings):
+    """What one submitted package's archive may hold: for the services that read packages
+    (tool, vetting, executor), so each refuses the same archives."""
+
+    max_package_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_package_files: int = Field(default=500, ge=1, le=5000)
+    max_package_unpacked_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+
+    @property
+    def package_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(
+            max_archive_bytes=self.max_package_bytes,
+            max_files=self.max_package_files,
+            max_total_bytes=self.max_package_unpacked_bytes,
+            max_file_bytes=min(self.max_package_unpacked_bytes, 10 * 1024 * 1024),
+        )
+
+
 def _is_https(url: str) -> bool:
     return urlsplit(url).scheme == "https"
+
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def is_bucket_name(name: str) -> bool:
+    """Cloud Storage's rules for a bucket name: 3-63 characters of a-z, 0-9, "-", "_" and ".",
+    starting and ending with a letter or digit (up to 222 with dots, 63 between them), no IP
+    address, nothing starting with "goog" or containing "google"."""
+    if not _BUCKET_NAME.fullmatch(name) or _IPV4.fullmatch(name):
+        return False
+    if name.startswith("goog") or "google" in name:
+        return False
+    if "." not in name:
+        return 3 <= len(name) <= 63
+    return len(name) <= 222 and all(0 < len(part) <= 63 for part in name.split("."))

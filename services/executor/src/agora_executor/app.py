@@ -17,7 +17,9 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
         settings,
         title="Agora executor",
         description="Routes tool executions to each agent's own container.",
-        needs=Needs(firestore=True, redis=True),
+        # The bucket only for the local runtime, which unpacks submitted packages itself; on Cloud
+        # Run, Cloud Build reads them.
+        needs=Needs(firestore=True, redis=True, storage=settings.agent_runtime == "local"),
         wire=partial(build, settings),
         max_body_bytes=settings.max_request_bytes,
     )

@@ -6,10 +6,10 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError
+from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
 
 
-class ExecutorSettings(ServiceSettings):
+class ExecutorSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_EXECUTOR_")
 
     service_name: ClassVar[str] = "executor"
@@ -38,9 +38,20 @@ class ExecutorSettings(ServiceSettings):
     # The identity agents run as on Cloud Run: an account with no roles.
     agent_service_account: str | None = None
     project_number: str | None = None
+    # Cloud Run: submitted packages' images are built by Cloud Build as this account, into this
+    # Artifact Registry repository (in `region`), within build_timeout_s. Unset: only platform
+    # agents (their image given) can be deployed.
+    build_service_account: str | None = None
+    artifact_repository: str = Field(default="agora-tools", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    build_timeout_s: float = Field(default=600.0, ge=60, le=3600)
     # Local runtime: agents are started from folders directly under this root (e.g. agents/).
     local_agents_root: Path = Path("agents")
     local_log_dir: Path = Path(".local/logs/agents")
+    # Local runtime: submitted packages (sources in the bucket) are unpacked under this.
+    local_packages_dir: Path = Path(".local/packages")
+    # Local runtime: `address:port` endpoints agents may call besides public addresses
+    # (AGORA_AGENT_EGRESS_ALLOW of the SDK's guarded client), e.g. a REST API run for a test.
+    local_agent_egress: tuple[str, ...] = ()
 
     @property
     def agent_runtime(self) -> Literal["cloud-run", "local"]:
@@ -54,6 +65,8 @@ class ExecutorSettings(ServiceSettings):
             raise UnsafeSettingsError(
                 "executor: egress_local_endpoints is for local development only"
             )
+        if self.local_agent_egress:
+            raise UnsafeSettingsError("executor: local_agent_egress is for local development only")
         if self.runtime == "local":
             raise UnsafeSettingsError("executor: the local agent runtime is for development only")
         if not self.agent_service_account:

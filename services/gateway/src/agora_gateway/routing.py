@@ -27,9 +27,7 @@ class Route:
 
     def compile(self) -> re.Pattern[str]:
         regex = self.pattern.replace("{path}", "(?P<path>[^?#]+)")
-        regex = re.sub(
-            r"\{(\w+)\}", lambda m: f"(?P<{m[1]}>{SEGMENTS.get(m[1], SEGMENT)})", regex
-        )
+        regex = re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m[1]}>{SEGMENTS.get(m[1], SEGMENT)})", regex)
         return re.compile(f"^{regex}$")
 
 

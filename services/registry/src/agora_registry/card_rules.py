@@ -12,7 +12,7 @@ from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from agora_common.errors import ValidationFailed
-from agora_common.models import CARD_FIELDS, AgentCard
+from agora_common.models import CARD_FIELDS, AgentCard, package_source
 from agora_common.schema_budget import assess_schema
 from agora_registry.names import normal_name
 
@@ -44,6 +44,22 @@ def with_normal_name(card: AgentCard, *, local: bool) -> AgentCard:
         return card
     data = card.model_dump(mode="json", exclude_none=True)
     return validate_card({**data, "name": name}, local=local)
+
+
+def check_package_source(card: AgentCard, before: str | None, *, packaged: bool) -> None:
+    """Only the tool service names a submitted package as a card's source; an owner may keep
+    the one their agent has, never point it at another."""
+    source = package_source(card)
+    if source is None or source == before or packaged:
+        return
+    raise ValidationFailed(
+        details=[
+            {
+                "path": f"{BODY}.metadata.source",
+                "message": "a package source is set by the platform when a tool is submitted",
+            }
+        ]
+    )
 
 
 def check_patch_fields(patch: Mapping[str, Any]) -> None:

@@ -22,10 +22,12 @@ from agora_common.models import (
     UserIdentity,
     canonical_card_json,
     card_digest,
+    package_source,
 )
 from agora_registry import lifecycle
 from agora_registry.card_rules import (
     check_card,
+    check_package_source,
     check_patch_fields,
     validate_card,
     with_normal_name,
@@ -90,14 +92,21 @@ class RegistryService:
         )
 
     async def register(
-        self, user: UserIdentity, card: AgentCard, idempotency_key: str | None
+        self,
+        user: UserIdentity,
+        card: AgentCard,
+        idempotency_key: str | None,
+        *,
+        packaged: bool = False,
     ) -> tuple[AgentView, bool]:
         """The new agent (pending vetting, owned by the caller), or the one this key created.
 
-        The second element is True when the answer replays an earlier request.
+        The second element is True when the answer replays an earlier request. `packaged`: the
+        tool service registers a submitted package, the one caller that may name it as source.
         """
         uid = _require_user(user)
         check_card(card, local=self._settings.is_local)
+        check_package_source(card, None, packaged=packaged)
         card = with_normal_name(card, local=self._settings.is_local)
         now = datetime.now(UTC)
         body_digest = card_digest(canonical_card_json(card))
@@ -192,6 +201,7 @@ class RegistryService:
         check_patch_fields(patch)
         merged = {k: v for k, v in {**record.card, **patch}.items() if v is not None}
         card = validate_card(merged, local=self._settings.is_local)
+        check_package_source(card, package_source(record.card), packaged=False)
         card = with_normal_name(card, local=self._settings.is_local)
         now = datetime.now(UTC)
         changed = record.with_card(card, now)

@@ -22,6 +22,8 @@ class RegistrySettings(ServiceSettings):
     )
     # The only services that may change an agent's status (internal status route).
     status_change_services: ClassVar[tuple[str, ...]] = ("vetting", "executor")
+    # The services that may register an agent for the user they verified (tool submissions).
+    registration_services: ClassVar[tuple[str, ...]] = ("tool",)
     # The services that may read any agent with its owner fields (internal read route).
     agent_reader_services: ClassVar[tuple[str, ...]] = (
         "auth",

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from agora_common.app import Needs, create_service_app
 from agora_tool.container import build
-from agora_tool.routes import catalog, internal
+from agora_tool.routes import catalog, factory, internal, submissions
 from agora_tool.settings import ToolSettings
 
 
@@ -16,11 +16,11 @@ def create_app(settings: ToolSettings | None = None) -> FastAPI:
         settings,
         title="Agora tool",
         description="The tool catalog, versions and the Tool Factory.",
-        needs=Needs(firestore=True, redis=True),
+        needs=Needs(firestore=True, redis=True, storage=True),
         wire=partial(build, settings),
         max_body_bytes=settings.max_body_bytes,
     )
-    # Order matters: /catalog and /internal before /{tool_id}.
-    for router in (internal.router, catalog.router):
+    # Order matters: /catalog, /generate, /submit and /internal before /{tool_id}.
+    for router in (internal.router, factory.router, submissions.router, catalog.router):
         app.include_router(router)
     return app

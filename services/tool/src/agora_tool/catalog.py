@@ -6,14 +6,20 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-import semver
-
 from agora_common.answer_cache import AnswerCache
 from agora_common.cursors import next_cursor, resume_after
 from agora_common.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from agora_common.models import AgentStatus, UserIdentity
 from agora_tool.models import Deprecation, ToolPage, ToolView, VersionList, VersionView
-from agora_tool.records import PUBLIC, REMOVED, ToolEntry, ToolVersion, query_terms, valid_tool_id
+from agora_tool.records import (
+    PUBLIC,
+    REMOVED,
+    ToolEntry,
+    ToolVersion,
+    query_terms,
+    valid_tool_id,
+    version_key,
+)
 from agora_tool.repository import ArrayField, CatalogQuery, ToolRepository
 
 DEFAULT_LIMIT = 20
@@ -110,7 +116,9 @@ class CatalogService:
 
     async def versions(self, user: UserIdentity, tool_id: str) -> VersionList:
         await self._visible(user, tool_id)
-        stored = sorted(await self._repo.versions(tool_id), key=_semver, reverse=True)
+        stored = sorted(
+            await self._repo.versions(tool_id), key=lambda v: version_key(v.version), reverse=True
+        )
         latest = next((v.version for v in stored if not v.deprecated), None)
         return VersionList(
             tool_id=tool_id, items=[version_view(tool_id, v) for v in stored], latest=latest
@@ -200,13 +208,6 @@ def _material(scope: Scope, params: CatalogParams) -> list[str | None]:
 
 def _full(user: UserIdentity, entry: ToolEntry) -> bool:
     return user.admin or (user.uid is not None and user.uid == entry.owner_uid)
-
-
-def _semver(version: ToolVersion) -> semver.Version:
-    try:
-        return semver.Version.parse(version.version)
-    except ValueError:  # cards are semver-checked; an odd old one sorts last
-        return semver.Version(0)
 
 
 def view(entry: ToolEntry, *, full: bool) -> ToolView:

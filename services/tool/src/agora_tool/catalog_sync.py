@@ -32,6 +32,7 @@ from agora_tool.records import (
     ToolVersion,
     canonical_json,
     tool_id_of,
+    version_key,
 )
 from agora_tool.repository import ToolRepository, VersionExists
 
@@ -74,8 +75,12 @@ class CatalogSync:
             before = stored.get(tool_id)
             if agent.status is AgentStatus.ACTIVE:
                 listed[tool_id] = await self._publish(agent, tool, before, now)
-            elif before is not None:
+            elif before is not None and before.versions:
+                # Published before: what callers knew stays, out of the public catalog.
                 listed[tool_id] = before.with_status(agent.status.value, now)
+            else:  # not public yet: its owner and admins see it, with nothing published
+                entry = _entry(agent, tool, before, now, versions=())
+                listed[tool_id] = before if before and _same_listing(before, entry) else entry
         gone = [
             entry.with_status(REMOVED, now) for tid, entry in stored.items() if tid not in listed
         ]
@@ -99,7 +104,6 @@ class CatalogSync:
                 "publish it under a new version"
             )
             log.warning("tool version reused", extra={"tool_id": tool_id, "version": version})
-        owner = agent.owner_uid or (before.owner_uid if before else "")
         if conflict is not None and before is not None:
             return replace(
                 before.with_status(PUBLIC, now), version_conflict=conflict, updated_at=now
@@ -107,20 +111,10 @@ class CatalogSync:
         if conflict is not None:
             stored = await self._repo.get_version(tool_id, version)
             content = stored.content if stored is not None else content
-        versions = tuple(sorted({*(before.versions if before else ()), version}))
-        entry = ToolEntry(
-            tool_id=tool_id,
-            name=str(tool["name"]),
-            agent_id=agent.id,
-            agent_name=str(card["name"]),
-            owner_uid=owner,
-            tags=tuple(str(t) for t in card.get("tags", [])),
-            status=PUBLIC,
-            current_version=version,
+        versions = tuple(sorted({*(before.versions if before else ()), version}, key=version_key))
+        entry = replace(
+            _entry(agent, tool, before, now, versions=versions),
             content=content,
-            versions=versions,
-            created_at=before.created_at if before else now,
-            updated_at=now,
             version_conflict=conflict,
         )
         if before is not None and _same_listing(before, entry):
@@ -150,6 +144,32 @@ class CatalogSync:
             except Exception as exc:  # the next round tries again
                 log.warning("catalog reconcile failed", extra={"error": type(exc).__name__})
             await asyncio.sleep(interval_s)
+
+
+def _entry(
+    agent: AgentView,
+    tool: dict[str, object],
+    before: ToolEntry | None,
+    now: datetime,
+    *,
+    versions: tuple[str, ...],
+) -> ToolEntry:
+    """The entry as the agent's card describes the tool now, in the agent's status."""
+    card = agent.card
+    return ToolEntry(
+        tool_id=tool_id_of(agent.id, str(tool["name"])),
+        name=str(tool["name"]),
+        agent_id=agent.id,
+        agent_name=str(card["name"]),
+        owner_uid=agent.owner_uid or (before.owner_uid if before else ""),
+        tags=tuple(str(t) for t in card.get("tags", [])),
+        status=agent.status.value,
+        current_version=str(card["version"]),
+        content=ToolContent.from_card_tool(dict(tool), card_digest=_card_digest(agent)),
+        versions=versions,
+        created_at=before.created_at if before else now,
+        updated_at=now,
+    )
 
 
 def _card_digest(agent: AgentView) -> str:

@@ -6,20 +6,28 @@ import asyncio
 import contextlib
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 
 from agora_common.agents import AgentDirectory
 from agora_common.answer_cache import AnswerCache
 from agora_common.app import Resources
+from agora_tool.approval import ApprovalService
 from agora_tool.catalog import CatalogService
 from agora_tool.catalog_sync import CatalogSync
+from agora_tool.factory_service import FactoryService
+from agora_tool.jobs import JobRepository
 from agora_tool.repository import ToolRepository
 from agora_tool.settings import ToolSettings
+from agora_tool.submissions import SubmissionService
 
 
 @dataclass(frozen=True)
 class ToolContainer:
     catalog: CatalogService
     sync: CatalogSync
+    submissions: SubmissionService
+    approvals: ApprovalService
+    factory: FactoryService
 
 
 async def build(
@@ -34,7 +42,35 @@ async def build(
     if settings.reconcile_interval_s > 0 and "registry" in resources.services.service_urls:
         loop = asyncio.create_task(sync.run_every(settings.reconcile_interval_s))
         stack.push_async_callback(_cancel, loop)
-    return ToolContainer(catalog=CatalogService(repository, cache), sync=sync)
+    catalog = CatalogService(repository, cache)
+    jobs = JobRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
+    factory = FactoryService(
+        jobs,
+        resources.blobs,
+        resources.services,
+        concurrency=settings.generate_concurrency,
+        job_ttl=timedelta(days=settings.job_ttl_days),
+        check_timeout_s=settings.check_timeout_s,
+    )
+    stack.push_async_callback(factory.aclose)
+    submissions = SubmissionService(
+        jobs,
+        resources.blobs,
+        resources.services,
+        sync,
+        limits=settings.package_limits,
+        image_repository=settings.image_repository,
+    )
+    approvals = ApprovalService(
+        repository, resources.services, sync, catalog, timeout_s=settings.approve_timeout_s
+    )
+    return ToolContainer(
+        catalog=catalog,
+        sync=sync,
+        submissions=submissions,
+        approvals=approvals,
+        factory=factory,
+    )
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -74,3 +74,56 @@ class SyncResult(BaseModel):
 
 class ReconcileResult(BaseModel):
     agents: int
+
+
+class SubmissionView(BaseModel):
+    """A submitted package: the agent it became (pending vetting) and its tools."""
+
+    agent_id: str
+    status: str
+    package_digest: str
+    tool_ids: list[str]
+
+
+class ApproveTool(BaseModel):
+    """The admin's approval of a submitted tool: the same as approving its agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notes: (
+        Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(plain_text)] | None
+    ) = None
+    accept_findings: bool = False
+
+
+class Approval(BaseModel):
+    """The vetting decision, and the tool as the catalog lists it after it."""
+
+    decision: dict[str, Any]
+    tool: ToolView
+
+
+class JobView(BaseModel):
+    """A Tool Factory job: its step and progress, then its package (files, card, digest) and the
+    report of its checks."""
+
+    job_id: str
+    status: str
+    step: str | None = None
+    progress: dict[str, int]
+    package_digest: str | None = None
+    card: dict[str, Any] | None = None
+    files: dict[str, str] | None = None
+    report: list[dict[str, Any]] = []
+    error: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+    links: dict[str, str]
+
+
+class GeneratedSubmission(BaseModel):
+    """Submit a Tool Factory output by the digest its job reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    package_digest: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]

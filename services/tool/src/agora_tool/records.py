@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import semver
+
 from agora_common.models import AgentStatus
 
 SORT_SEPARATOR = "\x00"
@@ -49,6 +51,14 @@ def search_terms(name: str, description: str) -> list[str]:
 def query_terms(q: str) -> list[str]:
     """The words of a query, case-folded and cut to the longest prefix terms hold."""
     return [word[:_MAX_PREFIX] for word in _WORD.findall(q.casefold())]
+
+
+def version_key(version: str) -> semver.Version:
+    """Semantic-version precedence; cards are semver-checked, so an odd old one sorts first."""
+    try:
+        return semver.Version.parse(version)
+    except ValueError:
+        return semver.Version(0)
 
 
 def canonical_json(value: Any) -> str:

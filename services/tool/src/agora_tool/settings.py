@@ -5,10 +5,10 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings
+from agora_common.settings import PackageLimitSettings, ServiceSettings
 
 
-class ToolSettings(ServiceSettings):
+class ToolSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_TOOL_")
 
     service_name: ClassVar[str] = "tool"
@@ -19,7 +19,20 @@ class ToolSettings(ServiceSettings):
     reconcile_services: ClassVar[tuple[str, ...]] = ("catalog-scheduler",)
     allowed_caller_identities: ClassVar[tuple[str, ...]] = reconcile_services
 
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Package archives come as request bodies, capped at max_package_bytes (the gateway's own
+    # body cap, 1 MiB by default, applies first); JSON bodies (generation requests) at this.
+    max_body_bytes: int = Field(default=1024 * 1024 + 4096, ge=1024, le=64 * 1024 * 1024)
+    # Where Cloud Build puts submitted packages' images (Artifact Registry).
+    image_repository: str = Field(
+        default="us-central1-docker.pkg.dev/agora/agora-tools", min_length=1, max_length=200
+    )
+    # Tool Factory jobs run beside the answer, this many at once per instance; a job's record
+    # is kept this long; vetting's checks of one package (scanners and its tests) get this long.
+    generate_concurrency: int = Field(default=2, ge=1, le=16)
+    job_ttl_days: int = Field(default=7, ge=1, le=90)
+    check_timeout_s: float = Field(default=300.0, gt=0, le=900)
+    # An approval deploys the agent: as long as vetting's own deploy wait, and a little more.
+    approve_timeout_s: float = Field(default=330.0, gt=0, le=900)
     catalog_cache_ttl_s: int = Field(default=600, ge=1, le=86_400)
     # In-process reconcile every this many seconds (0: off). Production turns it off and lets
     # Cloud Scheduler call POST /internal/reconcile, since Cloud Run may pause idle instances.

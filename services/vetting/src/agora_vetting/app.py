@@ -17,9 +17,13 @@ def create_app(settings: VettingSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Agora vetting",
-        description="The review queue, security scans through Cloud Tasks, approve and deploy.",
-        needs=Needs(firestore=True),
+        description=(
+            "The review queue, security scans through Cloud Tasks, approve and deploy; "
+            "package checks for the Tool Factory."
+        ),
+        needs=Needs(firestore=True, storage=True),
         wire=partial(build, settings),
+        max_body_bytes=settings.max_body_bytes,
     )
     for router in (internal.router, admin.router):
         app.include_router(router)

@@ -13,6 +13,7 @@ from agora_common.egress import EgressGuard, IPAddress
 from agora_common.egress_client import make_guarded_client
 from agora_common.errors import AgoraError
 from agora_common.webhooks import WebhookSender
+from agora_vetting.package_checks import PackageChecker
 from agora_vetting.repository import VettingRepository
 from agora_vetting.scanning import Scanner
 from agora_vetting.service import VettingService
@@ -25,6 +26,7 @@ log = logging.getLogger("agora.vetting")
 @dataclass(frozen=True)
 class VettingContainer:
     vetting: VettingService
+    package_checks: PackageChecker
 
 
 async def build(
@@ -57,11 +59,17 @@ async def build(
     vetting = VettingService(
         repository,
         queue,
-        Scanner(agents, guard, probes, settings),
+        Scanner(agents, guard, probes, settings, resources.blobs),
         agents,
         resources.services,
         AuditLog(resources.firestore, timeout_s=timeout),
         deploy_timeout_s=settings.deploy_timeout_s,
         webhooks=webhooks,
     )
-    return VettingContainer(vetting=vetting)
+    package_checks = PackageChecker(
+        timeout_s=settings.scan_timeout_s,
+        memory_mb=settings.scan_memory_mb,
+        concurrency=settings.package_check_concurrency,
+        wait_s=settings.package_check_wait_s,
+    )
+    return VettingContainer(vetting=vetting, package_checks=package_checks)

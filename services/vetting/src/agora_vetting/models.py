@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from agora_common.models.agent import plain_text
+from agora_vetting.scanners.source import IGNORED_DIRS
 
 Verdict = Literal["clean", "findings", "inconclusive"]
 Note = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(plain_text)]
 
 
+CheckStatus = Literal["ok", "findings", "failed", "skipped", "timeout", "unavailable"]
+
+
 class CheckResult(BaseModel):
-    """One part of a scan: the card, the URL, the live probe, or one static scanner."""
+    """One part of a scan: the card, the URL, the live probe, one static scanner, or the tests."""
 
     name: str
     version: str | None = None
-    status: Literal["ok", "findings", "failed", "skipped", "timeout", "unavailable"]
+    status: CheckStatus
     reason: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
     duration_ms: float | None = None
@@ -82,6 +86,13 @@ class ApproveRequest(BaseModel):
     accept_findings: bool = False
 
 
+class ApprovalFor(ApproveRequest):
+    """An approval another service relays for the admin it verified (the tool service)."""
+
+    admin_uid: Annotated[str, Field(min_length=1, max_length=128)]
+    admin_email: Annotated[str, Field(max_length=320)] | None = None
+
+
 class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Note
@@ -112,3 +123,91 @@ class OwnerWebhook(BaseModel):
     secret: str | None = None
     secret_last4: str
     updated_at: datetime
+
+
+# --- package checks (the Tool Factory's verification) ------------------------------------------
+
+PACKAGE_MAX_FILES = 500
+PACKAGE_MAX_BYTES = 2 * 1024 * 1024  # the files' contents together, UTF-8
+PACKAGE_PATH_MAX_CHARS = 255
+
+
+def package_path(path: str) -> str:
+    """A file's place in the package: relative, "/"-separated, no way out of the folder."""
+    if len(path) > PACKAGE_PATH_MAX_CHARS:
+        raise ValueError(f"a path is at most {PACKAGE_PATH_MAX_CHARS} characters")
+    if "\\" in path:
+        raise ValueError("paths are /-separated: no backslash")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        raise ValueError("no control characters in a path")
+    if path.startswith("/"):
+        raise ValueError("paths are relative to the package, not absolute")
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ValueError("no empty, '.' or '..' segment in a path")
+    if skipped := [part for part in parts[:-1] if part in IGNORED_DIRS]:
+        raise ValueError(f"{skipped[0]} is a folder scans skip")
+    return path
+
+
+def _one_line(value: str) -> str:
+    if any(ch in value for ch in "\t\n\r"):
+        raise ValueError("a label is one line")
+    return value
+
+
+PackagePath = Annotated[str, AfterValidator(package_path)]
+# What the package is shown as (the scope's root): its card's name, e.g. "Meeting Booker".
+PackageLabel = Annotated[
+    str,
+    Field(min_length=1, max_length=128),
+    AfterValidator(plain_text),
+    AfterValidator(_one_line),
+]
+
+
+class PackageCheckRequest(BaseModel):
+    """A package's files, by relative path, and the name it is shown by."""
+
+    model_config = ConfigDict(extra="forbid")
+    files: dict[PackagePath, str]
+    label: PackageLabel
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _few_enough(cls, value: Any) -> Any:
+        # Before each path is validated: 500 files are checked, not whatever a body holds.
+        if isinstance(value, dict) and len(value) > PACKAGE_MAX_FILES:
+            raise ValueError(f"at most {PACKAGE_MAX_FILES} files")
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _a_package(cls, files: dict[str, str]) -> dict[str, str]:
+        if not files:
+            raise ValueError("no files")
+        total = 0
+        for text in files.values():
+            try:
+                total += len(text.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise ValueError("every file must be valid UTF-8 text") from None
+        if total > PACKAGE_MAX_BYTES:
+            raise ValueError(f"the files hold at most {PACKAGE_MAX_BYTES // (1024 * 1024)} MiB")
+        for path in files:
+            parents = path.split("/")[:-1]
+            for depth in range(1, len(parents) + 1):
+                if "/".join(parents[:depth]) in files:
+                    raise ValueError("a path is both a file and a folder")
+        return files
+
+
+class PackageCheck(BaseModel):
+    """The static checks and the tests of one package: clean, findings, or inconclusive."""
+
+    label: str
+    verdict: Verdict
+    reason: str | None = None  # why inconclusive: the checks that did not finish
+    checks: list[CheckResult]
+    source_digest: str | None = None  # of the files as checked (see scanners.source)
+    duration_ms: float

@@ -1,4 +1,5 @@
-"""One scan of a submission: the card, its URL, a live probe, and static checks of its source.
+"""One scan of a submission: the card, its URL, a live probe, and static checks of its source
+(the scanners, and the package's own tests when it has some).
 
 Verdicts: `findings` when any check found something; else `inconclusive` (with the reason) when
 any check could not run to the end; else `clean`. Checks that do not apply (no URL yet: the agent
@@ -7,21 +8,32 @@ is deployed from its image on approval) are `skipped` and say why; they do not s
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
 from agora_common.agents import AgentDirectory
+from agora_common.archives import unpack_archive
+from agora_common.blobs import BlobStore, parse_blob_url
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError, json_path
-from agora_common.models import AgentCard, AgentView, canonical_card_json, card_digest
+from agora_common.models import (
+    AgentCard,
+    AgentView,
+    canonical_card_json,
+    card_digest,
+    package_source,
+)
 from agora_common.schema_budget import assess_schema
-from agora_vetting.models import CheckResult, ScanReceipt, ScanTicket, Verdict
-from agora_vetting.scanners import run_static_scan
+from agora_vetting.models import CheckResult, CheckStatus, ScanReceipt, ScanTicket, Verdict
+from agora_vetting.scanners import ScannerResult, run_static_scan
 from agora_vetting.settings import VettingSettings
 
 log = logging.getLogger("agora.vetting.scan")
@@ -86,7 +98,9 @@ class Scanner:
         guard: EgressGuard,
         http: httpx.AsyncClient,
         settings: VettingSettings,
+        blobs: BlobStore | None = None,
     ) -> None:
+        self._blobs = blobs
         self._agents = agents
         self._guard = guard
         self._http = http
@@ -179,6 +193,9 @@ class Scanner:
                 name="static", status="skipped", reason="the card names no source"
             )
             return [skipped], None
+        package = package_source(card)
+        if package is not None:
+            return await self._static_package(package)
         root = self._settings.agents_root.resolve()
         path = (root.parent / str(source)).resolve()
         if not path.is_relative_to(root) or not path.is_dir():
@@ -187,16 +204,44 @@ class Scanner:
         scan = await run_static_scan(
             path, timeout_s=self._settings.scan_timeout_s, memory_mb=self._settings.scan_memory_mb
         )
-        return [_check(result) for result in scan.results], scan.digest
+        return [check_of(result) for result in scan.results], scan.digest
+
+    async def _static_package(self, url: str) -> tuple[list[CheckResult], str | None]:
+        """A submitted package: its archive from the source bucket, unpacked afresh, scanned."""
+        if self._blobs is None:
+            failed = CheckResult(name="static", status="unavailable", reason="no source bucket")
+            return [failed], None
+        limits = self._settings.package_limits
+        try:
+            _, name = parse_blob_url(url)
+            archive = await self._blobs.get(name, max_bytes=limits.max_archive_bytes)
+        except AgoraError as exc:
+            failed = CheckResult(name="static", status="failed", reason=exc.code)
+            return [failed], None
+        with tempfile.TemporaryDirectory(prefix="agora-package-") as folder:
+            root = Path(folder) / "package"
+            root.mkdir()
+            try:
+                await asyncio.to_thread(unpack_archive, archive, root, limits)
+            except AgoraError as exc:
+                finding = {"check": "static", "message": exc.message, "severity": "high"}
+                return [CheckResult(name="static", status="findings", findings=[finding])], None
+            scan = await run_static_scan(
+                root,
+                timeout_s=self._settings.scan_timeout_s,
+                memory_mb=self._settings.scan_memory_mb,
+                label="package",
+            )
+        return [check_of(result) for result in scan.results], scan.digest
 
 
-def _check(result: Any) -> CheckResult:
+def check_of(result: ScannerResult) -> CheckResult:
+    """One static scanner's (or the tests') result as a check of the receipt."""
     findings = [f.model_dump(mode="json") for f in result.findings]
-    status = result.status
     # Low-severity findings stay in the receipt for the admin but do not spoil a verdict.
     # A serious finding counts even from a scanner that could not finish everything.
-    if any(f.get("severity") in SERIOUS for f in findings):
-        status = "findings"
+    serious = any(f.get("severity") in SERIOUS for f in findings)
+    status: CheckStatus = "findings" if serious else result.status
     return CheckResult(
         name=result.name,
         version=result.version,

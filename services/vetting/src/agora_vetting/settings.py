@@ -8,16 +8,20 @@ from typing import ClassVar, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError
+from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
 
 
-class VettingSettings(ServiceSettings):
+class VettingSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_VETTING_")
 
     service_name: ClassVar[str] = "vetting"
-    # The gateway (admins' routes) and the registry (new and resubmitted cards).
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "registry")
+    # The gateway (admins' routes), the registry (new and resubmitted cards) and the tool
+    # service (approvals of submitted tools, and the Tool Factory's package checks).
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "registry", "tool")
     submission_services: ClassVar[tuple[str, ...]] = ("registry",)
+    # The tool service approves a submitted tool's agent for the admin it verified.
+    approval_services: ClassVar[tuple[str, ...]] = ("tool",)
+    package_check_services: ClassVar[tuple[str, ...]] = ("tool",)
     # The identity Cloud Tasks attaches to scan tasks (see infra/terraform/tasks.tf).
     tasks_invoker_name: ClassVar[str] = "tasks-invoker"
     allowed_caller_identities: ClassVar[tuple[str, ...]] = (tasks_invoker_name,)
@@ -37,9 +41,16 @@ class VettingSettings(ServiceSettings):
     agents_root: Path = Path("agents")
     scan_timeout_s: float = Field(default=120.0, gt=0, le=900)
     scan_memory_mb: int = Field(default=1024, ge=128, le=8192)
+    # Package checks run within the request: at most this many at once (each runs its scanners
+    # side by side); a caller beyond them waits this long for a turn, then gets 503.
+    package_check_concurrency: int = Field(default=2, ge=1, le=16)
+    package_check_wait_s: float = Field(default=5.0, ge=0, le=60)
+    # A package check's body is the largest: 2 MiB of files, JSON-escaped.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=32 * 1024 * 1024)
     # Local development only: `address:port` endpoints the probe may reach besides public
     # addresses (agents the executor's local runtime deployed are admitted without this).
     egress_local_endpoints: tuple[str, ...] = ()
+
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
     deploy_timeout_s: float = Field(default=300.0, gt=0, le=900)
 

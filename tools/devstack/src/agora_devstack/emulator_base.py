@@ -16,6 +16,7 @@ __all__ = [
     "BQEMULATOR_VENV",
     "CLOUDTASKS_VENV",
     "HOST",
+    "SOURCE_BUCKET",
     "EmulatorPorts",
     "EmulatorSpec",
     "Launch",
@@ -30,6 +31,8 @@ HOST = "127.0.0.1"
 BQEMULATOR_VENV = Path("tools", "bqemulator", ".venv")
 # The Cloud Tasks emulator's own environment, relative to the repository root (`make install`).
 CLOUDTASKS_VENV = Path("tools", "cloudtasks", ".venv")
+# The bucket the Cloud Storage emulator creates at start: where the local services keep sources.
+SOURCE_BUCKET = "agora-sources"
 
 
 @cache
@@ -67,6 +70,8 @@ class EmulatorPorts:
     bigquery_grpc: int = 9060
     # Cloud Tasks: gRPC.
     tasks: int = 8123
+    # Cloud Storage: its JSON API over plain http (the emulator package's default port).
+    storage: int = 9023
 
     @classmethod
     def free(cls) -> EmulatorPorts:

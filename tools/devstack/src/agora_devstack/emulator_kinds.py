@@ -5,11 +5,20 @@ Adding one means one more port field on EmulatorPorts and one more EmulatorSpec 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
 
-from agora_devstack.emulator_base import HOST, EmulatorSpec, Launch, RunContext, require_node
+from agora_devstack.emulator_base import (
+    HOST,
+    SOURCE_BUCKET,
+    EmulatorSpec,
+    Launch,
+    RunContext,
+    require_node,
+)
 from agora_devstack.errors import ToolMissingError
 from agora_devstack.probes import ReadyCheck, all_ready, log_line_ready, tcp_ready
 
@@ -18,6 +27,7 @@ __all__ = ["CLOUDTASKS_MAX_RETRIES", "EMULATORS"]
 _FIRESTORE_SCRIPT = Path(__file__).with_name("firestore_emulator.mjs")
 _BQEMULATOR_SCRIPT = Path(__file__).with_name("bqemulator_start.py")
 _CLOUDTASKS_SCRIPT = Path(__file__).with_name("cloudtasks_start.py")
+_GCS_SCRIPT = Path(__file__).with_name("gcs_start.py")
 # Attempts after the first before the Cloud Tasks emulator drops a failing task. It retries at once,
 # with no backoff: uncapped, one failing handler would be called in a tight loop forever.
 CLOUDTASKS_MAX_RETRIES = 3
@@ -147,6 +157,32 @@ def _tasks_env(ctx: RunContext) -> dict[str, str]:
     return {"CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{ctx.ports.tasks}"}
 
 
+# --- Cloud Storage emulator (gcp-storage-emulator, in the workspace) ------------------------------
+
+
+def _storage_launch(ctx: RunContext) -> Launch:
+    # A workspace dependency (pure Python, no clash): this interpreter has it once synced.
+    if importlib.util.find_spec("gcp_storage_emulator") is None:
+        raise ToolMissingError(
+            "the Cloud Storage emulator (gcp-storage-emulator) is not installed in this "
+            f"environment ({sys.prefix}); run `make install`"
+        )
+    argv = [sys.executable, str(_GCS_SCRIPT), "--host", HOST, "--port", str(ctx.ports.storage)]
+    # In memory, as the others; the sources bucket exists from the start.
+    argv += ["--bucket", SOURCE_BUCKET]
+    return Launch(argv=argv, env={}, cwd=ctx.state_dir)
+
+
+def _storage_ready(ctx: RunContext) -> ReadyCheck:
+    return all_ready(log_line_ready("gcs emulator ready on"), tcp_ready(HOST, ctx.ports.storage))
+
+
+def _storage_env(ctx: RunContext) -> dict[str, str]:
+    # google-cloud-storage reads this one itself, scheme included (its own convention, unlike the
+    # other emulators' host:port).
+    return {"STORAGE_EMULATOR_HOST": f"http://{HOST}:{ctx.ports.storage}"}
+
+
 # --- Redis (redis-server) -------------------------------------------------------------------------
 
 
@@ -210,6 +246,15 @@ EMULATORS: dict[str, EmulatorSpec] = {
             ready=_redis_ready,
             env=_redis_env,
             timeout=15.0,
+        ),
+        EmulatorSpec(
+            name="storage",
+            label="Cloud Storage emulator",
+            port_fields=("storage",),
+            launch=_storage_launch,
+            ready=_storage_ready,
+            env=_storage_env,
+            timeout=30.0,  # well under 1 s alone; more on a busy machine
         ),
         EmulatorSpec(
             name="tasks",

@@ -1,20 +1,25 @@
-"""Local emulator launcher: Firebase Auth, Firestore, BigQuery, Cloud Tasks and Redis on 127.0.0.1.
+"""Local emulator launcher: Firebase Auth, Firestore, BigQuery, Cloud Tasks, Cloud Storage, Redis.
 
-For dev runs and tests: `make emulators` runs `python -m agora_devstack.emulators`; `make dev` and
-the pytest session use EmulatorSuite. Each emulator is one entry of EMULATORS, so adding one means
-one more port field on EmulatorPorts and one more EmulatorSpec.
+For dev runs and tests, all on 127.0.0.1: `make emulators` runs
+`python -m agora_devstack.emulators`; `make dev` and the pytest session use EmulatorSuite. Each
+emulator is one entry of EMULATORS, so adding one means one more port field on EmulatorPorts and
+one more EmulatorSpec.
 
 Stand-ins: the Auth emulator of firebase-tools, the open-source Node Firestore emulator
 (@firestore-emulator/server, started by firestore_emulator.mjs next to this file), the open-source
 BigQuery emulator bqemulator (DuckDB + SQLGlot; REST and gRPC, started by bqemulator_start.py next
 to this file), the open-source Cloud Tasks emulator gcloud-tasks-emulator (gRPC, started by
-cloudtasks_start.py next to this file) and redis-server. The Node packages are pinned in the
-repository's package.json; bqemulator and gcloud-tasks-emulator each have an environment of their
-own, pinned by tools/bqemulator/uv.lock and tools/cloudtasks/uv.lock, as their dependencies clash
-with the workspace's. `make install` installs all three. Clients reach the BigQuery emulator through
-BIGQUERY_EMULATOR_HOST (host:port of its REST API, served over plain http) and the Cloud Tasks
+cloudtasks_start.py next to this file), the open-source Cloud Storage emulator gcp-storage-emulator
+(its JSON API over http, in memory, started by gcs_start.py next to this file with the sources
+bucket created) and redis-server. The Node packages are pinned in the repository's package.json;
+bqemulator and gcloud-tasks-emulator each have an environment of their own, pinned by
+tools/bqemulator/uv.lock and tools/cloudtasks/uv.lock, as their dependencies clash with the
+workspace's; gcp-storage-emulator (pure Python, one dependency) is a workspace dependency of this
+package, pinned by uv.lock. `make install` installs them all. Clients reach the BigQuery emulator
+through BIGQUERY_EMULATOR_HOST (host:port of its REST API, served over plain http), the Cloud Tasks
 emulator through CLOUD_TASKS_EMULATOR_HOST (host:port of its gRPC API, without TLS: a
-google-cloud-tasks client on grpc.insecure_channel(it)).
+google-cloud-tasks client on grpc.insecure_channel(it)) and the Cloud Storage emulator through
+STORAGE_EMULATOR_HOST (http://host:port, scheme included, which google-cloud-storage reads itself).
 
 The parts: emulator_base (ports, run context, the spec's shape), emulator_kinds (one spec per
 emulator), emulator_suite (EmulatorSuite); this module is their public face and the CLI.
@@ -32,6 +37,7 @@ from agora_devstack.emulator_base import (
     BQEMULATOR_VENV,
     CLOUDTASKS_VENV,
     HOST,
+    SOURCE_BUCKET,
     EmulatorPorts,
     EmulatorSpec,
     Launch,
@@ -50,6 +56,7 @@ __all__ = [
     "EMULATORS",
     "HOST",
     "PID_FILE_NAME",
+    "SOURCE_BUCKET",
     "EmulatorPorts",
     "EmulatorSpec",
     "EmulatorSuite",

@@ -26,7 +26,7 @@ from agora_analytics.settings import AnalyticsSettings
 from agora_auth.settings import AuthSettings
 from agora_common.iam.tokens import generate_dev_key
 from agora_common.settings import LOCAL_DEV_ISSUER, Environment, ServiceSettings
-from agora_devstack.emulator_base import HOST, repo_root
+from agora_devstack.emulator_base import HOST, SOURCE_BUCKET, repo_root
 from agora_executor.settings import ExecutorSettings
 from agora_gateway.settings import GatewaySettings
 from agora_registry.settings import RegistrySettings
@@ -38,6 +38,7 @@ __all__ = [
     "HOST",
     "PROJECT_ID",
     "SERVICES",
+    "SOURCE_BUCKET_USERS",
     "DevKey",
     "LocalFleet",
     "local_iam",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 PROJECT_ID = "demo-agora"
+# The services that keep package sources in Cloud Storage: the emulator's bucket, when it runs.
+SOURCE_BUCKET_USERS = ("tool", "vetting", "executor")
 SERVICES: dict[str, type[ServiceSettings]] = {
     "gateway": GatewaySettings,
     "registry": RegistrySettings,
@@ -159,6 +162,8 @@ class LocalFleet:
         }
         if "REDIS_URL" in self.emulators:
             values["redis_url"] = self.emulators["REDIS_URL"]
+        if "STORAGE_EMULATOR_HOST" in self.emulators and name in SOURCE_BUCKET_USERS:
+            values["source_bucket"] = SOURCE_BUCKET
         for key, info in cls.model_fields.items():  # emulator hosts, under their own variables
             if isinstance(info.validation_alias, str) and info.validation_alias in self.emulators:
                 values[key] = self.emulators[info.validation_alias]
@@ -176,6 +181,7 @@ class LocalFleet:
                 return {
                     "local_agents_root": self.agents_root,
                     "local_log_dir": self.state_dir / "agents",
+                    "local_packages_dir": self.state_dir / "packages",
                     # Egress admits the agents its runtime starts, and these endpoints only.
                     "egress_local_endpoints": self.agent_endpoints,
                 }

@@ -13,6 +13,7 @@ from agora_common.models.agent import (
     Deployment,
     KeyProvider,
     Provider,
+    RegistrationFor,
     SearchPage,
     StatusChange,
     ToolSpec,
@@ -20,6 +21,7 @@ from agora_common.models.agent import (
     canonical_card_json,
     card_digest,
     may_see_agent,
+    package_source,
 )
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
@@ -49,6 +51,7 @@ __all__ = [
     "Deployment",
     "KeyProvider",
     "Provider",
+    "RegistrationFor",
     "SearchPage",
     "StatusChange",
     "ToolSpec",
@@ -58,4 +61,5 @@ __all__ = [
     "card_digest",
     "card_from_a2a",
     "may_see_agent",
+    "package_source",
 ]

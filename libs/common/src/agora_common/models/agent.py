@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -58,6 +59,10 @@ class KeyProvider(StrEnum):
 
 # Keys of `metadata` the platform itself reads, and what each may hold.
 _SOURCE = re.compile(r"agents/[a-z][a-z0-9_-]{0,63}")
+# A submitted package's archive in the platform's source bucket; set by the tool service only.
+PACKAGE_SOURCE = re.compile(
+    r"gs://[a-z0-9][a-z0-9._-]{1,220}/packages/sha256-[0-9a-f]{64}\.tar\.gz"
+)
 MAX_AGENT_TIMEOUT_S = 300
 
 
@@ -70,7 +75,9 @@ def _platform_metadata(value: dict[str, Any]) -> None:
         if any(not isinstance(k, str) or k not in allowed for k in keys):
             raise ValueError(f"provider_keys may name only: {', '.join(sorted(allowed))}")
     source = value.get("source")
-    if source is not None and not (isinstance(source, str) and _SOURCE.fullmatch(source)):
+    if source is not None and not (
+        isinstance(source, str) and (_SOURCE.fullmatch(source) or PACKAGE_SOURCE.fullmatch(source))
+    ):
         raise ValueError("source must be a folder of the platform's agents, e.g. agents/quantflow")
     timeout = value.get("timeout_s")
     if timeout is not None and not (
@@ -275,6 +282,13 @@ class AgentCard(_Strict):
 CARD_FIELDS = frozenset(AgentCard.model_fields)
 
 
+def package_source(card: AgentCard | Mapping[str, Any]) -> str | None:
+    """The submitted package a card runs from (`metadata.source`), if it names one."""
+    metadata = card.metadata if isinstance(card, AgentCard) else card.get("metadata")
+    source = (metadata or {}).get("source")
+    return source if isinstance(source, str) and PACKAGE_SOURCE.fullmatch(source) else None
+
+
 def may_see_agent(user: UserIdentity, status: AgentStatus, owner_uid: str | None) -> bool:
     """Active agents to anyone; every other status only to the owner and admins."""
     owns = user.uid is not None and user.uid == owner_uid
@@ -340,6 +354,13 @@ class AgentSummary(BaseModel):
 class SearchPage(BaseModel):
     items: list[AgentSummary]
     next_cursor: str | None = None
+
+
+class RegistrationFor(_Strict):
+    """A card registered by a service for the user it verified (the tool service's submissions)."""
+
+    owner_uid: Annotated[str, Field(min_length=1, max_length=128)]
+    card: AgentCard
 
 
 class StatusChange(_Strict):

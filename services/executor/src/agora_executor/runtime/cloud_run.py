@@ -27,6 +27,7 @@ from agora_executor.runtime.base import (
     scrub,
     service_name,
 )
+from agora_executor.runtime.cloud_build import ImageBuilder, is_package_source
 from agora_executor.runtime.google_auth import AccessTokenProvider
 
 log = logging.getLogger("agora.executor.runtime")
@@ -67,11 +68,17 @@ class CloudRunRuntime:
     """Creates or updates `agent-<key>` services, private to the executor."""
 
     def __init__(
-        self, config: CloudRunConfig, http: httpx.AsyncClient, tokens: AccessTokenProvider
+        self,
+        config: CloudRunConfig,
+        http: httpx.AsyncClient,
+        tokens: AccessTokenProvider,
+        builder: ImageBuilder | None = None,
     ) -> None:
         self.config = config
         self.http = http
         self.tokens = tokens
+        # Builds submitted packages' images; None: only platform agents (image given) deploy.
+        self.builder = builder
         self._parent = f"projects/{config.project_id}/locations/{config.region}"
 
     async def deploy(self, spec: DeploySpec) -> Deployment:
@@ -81,6 +88,11 @@ class CloudRunRuntime:
         reserved = sorted(RESERVED_ENV & spec.env.keys())
         if reserved:
             raise DeployFailed(f"Environment names reserved by Cloud Run: {', '.join(reserved)}")
+        if is_package_source(spec.source):
+            if self.builder is None:
+                raise DeployFailed("This executor builds no packages: it has no build account")
+            # The image of a submitted package exists once this returns (built, or found).
+            await self.builder.ensure_image(spec)
         name = service_name(spec.hash_id)
         call = _Calls(self, name, spec.env.values())
         path = f"{self._parent}/services/{name}"
@@ -134,7 +146,9 @@ class CloudRunRuntime:
         log.info("undeployed agent", extra={"agent_id": agent_id, "service": name})
 
     async def aclose(self) -> None:
-        """Nothing to release: the HTTP client belongs to the app."""
+        """Close the builder's client session; the HTTP client belongs to the app."""
+        if self.builder is not None:
+            self.builder.close()
 
     def url_for(self, name: str) -> str | None:
         """The deterministic URL Cloud Run gives a service, when the project number is known."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from agora_common.egress import IPAddress
+from agora_common.models.agent import PACKAGE_SOURCE
 from agora_executor.runtime import orphan_guard
 from agora_executor.runtime.agent_process import AgentProcess, free_port
 from agora_executor.runtime.base import (
@@ -31,6 +32,7 @@ from agora_executor.runtime.base import (
     scrub,
     service_name,
 )
+from agora_executor.runtime.packages import PackageFolders
 
 log = logging.getLogger("agora.executor.runtime")
 
@@ -60,6 +62,8 @@ class LocalConfig:
     # Extra import roots for agents, before the agent's own `src/` (tests use it).
     python_path: tuple[Path, ...] = ()
     guard: str = default_guard()
+    # Set in every agent's environment (before the agent's own), e.g. the SDK's egress allowance.
+    agent_env: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # Local agents listen on loopback only: the executor beside them is their one caller, and
@@ -89,11 +93,15 @@ class LocalRuntime:
     one serving.
     """
 
-    def __init__(self, config: LocalConfig, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, config: LocalConfig, http: httpx.AsyncClient, packages: PackageFolders | None = None
+    ) -> None:
         if config.guard not in orphan_guard.MODES:
             raise ValueError(f"unknown guard {config.guard!r}")
         self.config = config
         self.http = http
+        # Submitted packages (sources in the bucket), unpacked into folders of their own.
+        self._packages = packages
         # Serving and staged processes by service name: the only endpoints egress admits.
         self._agents: dict[str, _Running] = {}
         self._staged: dict[str, _Running] = {}
@@ -117,7 +125,7 @@ class LocalRuntime:
 
     async def stage(self, spec: DeploySpec) -> Deployment:
         """Start the agent on a free port beside any serving one; healthy, or DeployFailed."""
-        directory = self._resolve(spec.source)
+        directory = await self._directory(spec.source)
         module = _module_for(directory)
         name = service_name(spec.hash_id)
         async with self._locks.setdefault(name, asyncio.Lock()):
@@ -183,6 +191,14 @@ class LocalRuntime:
         if run is not None:
             await run.process.stop(self.config.grace_s)
 
+    async def _directory(self, source: str | None) -> Path:
+        """A platform agent's folder, or a submitted package's (fetched and unpacked)."""
+        if source is not None and PACKAGE_SOURCE.fullmatch(source):
+            if self._packages is None:
+                raise DeployFailed("This runtime does not run submitted packages")
+            return await self._packages.folder(source)
+        return self._resolve(source)
+
     def _resolve(self, source: str | None) -> Path:
         """The agent's directory: an existing directory directly under the agents root."""
         if not source:
@@ -210,6 +226,7 @@ class LocalRuntime:
         roots = [*self.config.python_path, *_import_roots(directory, module)]
         if roots:
             env["PYTHONPATH"] = os.pathsep.join(str(root) for root in roots)
+        env.update(dict(self.config.agent_env))
         env.update(spec.env)
         env["PORT"] = str(port)
         # The SDK's default is every interface, as a container needs; here it is loopback.

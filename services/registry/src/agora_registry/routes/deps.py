@@ -18,3 +18,4 @@ Search = Annotated[SearchService, Depends(provide(RegistryContainer, lambda c: c
 # The calling service's name, when it is one that may do this.
 StatusChanger = Annotated[str, Depends(services_only(*RegistrySettings.status_change_services))]
 AgentReader = Annotated[str, Depends(services_only(*RegistrySettings.agent_reader_services))]
+Registrar = Annotated[str, Depends(services_only(*RegistrySettings.registration_services))]

@@ -4,12 +4,45 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from agora_common.models import AgentPage, AgentStatus, AgentView, StatusChange
-from agora_registry.routes.deps import AgentReader, Registry, StatusChanger
+from agora_common.models import (
+    AgentPage,
+    AgentStatus,
+    AgentView,
+    CallerKind,
+    RegistrationFor,
+    StatusChange,
+    UserIdentity,
+)
+from agora_registry.routes.agents import IdempotencyKey
+from agora_registry.routes.deps import AgentReader, Registrar, Registry, StatusChanger
 
 router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.post(
+    "/agents",
+    status_code=201,
+    response_model=AgentView,
+    response_model_exclude_none=True,
+    summary="Register an agent for the user the calling service verified (tool service only)",
+)
+async def register_for(
+    body: RegistrationFor,
+    _: Registrar,
+    registry: Registry,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> AgentView:
+    """The same rules as POST /register, with `owner_uid` as the owner; an Idempotency-Key
+    makes a retried submission answer the agent it created (200)."""
+    owner = UserIdentity(kind=CallerKind.USER, uid=body.owner_uid)
+    agent, replayed = await registry.register(owner, body.card, idempotency_key, packaged=True)
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return agent
 
 
 @router.get(

@@ -13,12 +13,18 @@ from agora_common.iam.verifier import service_caller
 from agora_common.identity import services_only
 from agora_common.settings import service_account_email
 from agora_vetting.container import VettingContainer
+from agora_vetting.package_checks import PackageChecker
 from agora_vetting.service import VettingService
 from agora_vetting.settings import VettingSettings
 from agora_vetting.tasks import TASK_CREDENTIAL_HEADER
 
 Vetting = Annotated[VettingService, Depends(provide(VettingContainer, lambda c: c.vetting))]
+PackageChecks = Annotated[
+    PackageChecker, Depends(provide(VettingContainer, lambda c: c.package_checks))
+]
 Submitter = Annotated[str, Depends(services_only(*VettingSettings.submission_services))]
+Approver = Annotated[str, Depends(services_only(*VettingSettings.approval_services))]
+PackageCaller = Annotated[str, Depends(services_only(*VettingSettings.package_check_services))]
 
 
 async def cloud_tasks(request: Request) -> str:

@@ -5,17 +5,18 @@
 
 The source folder is copied once (caches and virtualenvs left out) and digested
 (`StaticScan.digest`, see `source`); then bandit, semgrep (with the rules in
-services/vetting/semgrep/rules.yml), detect-secrets and pip-audit run concurrently on the copy,
+services/vetting/semgrep/rules.yml), detect-secrets, pip-audit and the package's own tests
+(pytest, in the box of `testbox`: see `adapters.package_tests`) run concurrently on the copy,
 each as a subprocess under a wall-clock cap (the whole process group is killed), an address
 space cap, an output cap, and an environment of its own (`sandbox`). Each gives a
-`ScannerResult`: status ok | failed | timeout | unavailable, its version, and its findings
-normalised to `Finding` (severity low | medium | high | critical, path relative to the root,
-never a secret's value).
+`ScannerResult`: status ok | failed | timeout | unavailable | skipped (nothing to check: a
+source without tests), its version, and its findings normalised to `Finding` (severity low |
+medium | high | critical, path relative to the root, never a secret's value).
 
 Verdict (`StaticScan.verdict`): `findings` if anything medium or above was found; else
-`inconclusive` if any scanner did not finish; else `clean`. Low findings (bandit's B101 assert,
-B404 import of subprocess, a low-confidence guess; a shell=True on a fixed command) are kept
-for an admin to read but never spoil a verdict.
+`inconclusive` if any scanner did not finish (skipped is not unfinished); else `clean`. Low
+findings (bandit's B101 assert, B404 import of subprocess, a low-confidence guess; a
+shell=True on a fixed command) are kept for an admin to read but never spoil a verdict.
 """
 
 from agora_vetting.scanners.models import (

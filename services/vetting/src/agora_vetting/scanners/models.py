@@ -6,7 +6,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ScannerName = Literal["bandit", "semgrep", "detect-secrets", "pip-audit"]
+# "tests": the package's own tests, run in the sandbox (see adapters.package_tests).
+ScannerName = Literal["bandit", "semgrep", "detect-secrets", "pip-audit", "tests"]
 ALL_SCANNERS: tuple[ScannerName, ...] = get_args(ScannerName)
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -18,8 +19,11 @@ SERIOUS: frozenset[Severity] = frozenset({"medium", "high", "critical"})
 # ok: the scanner ran to the end and its output was read (findings or none).
 # failed: it ran but gave no complete answer (crashed, unreadable output, files it could not
 #   parse, dependencies it could not audit, over its memory or output cap).
-# timeout: killed at its wall-clock cap. unavailable: its executable (or rules) is missing.
-ScannerStatus = Literal["ok", "failed", "timeout", "unavailable"]
+# timeout: killed at its wall-clock cap. unavailable: its executable (or rules) is missing, or
+#   it cannot run isolated here.
+# skipped: the check does not apply to this source (the tests check, for a source without
+#   tests); `reason` says why. It does not spoil a verdict, and vouches for nothing.
+ScannerStatus = Literal["ok", "failed", "timeout", "unavailable", "skipped"]
 Verdict = Literal["clean", "findings", "inconclusive"]
 
 MESSAGE_MAX_CHARS = 300
@@ -55,7 +59,8 @@ class ScannerResult(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status == "ok"
+        """Ran to the end, or had nothing to do (skipped): either way, no reason to doubt."""
+        return self.status in ("ok", "skipped")
 
 
 class ScanScope(BaseModel):
@@ -96,7 +101,7 @@ class StaticScan(BaseModel):
           did not finish: what it did report is real). Low findings never count.
         - `inconclusive`: otherwise, when any scanner did not finish (failed, timeout,
           unavailable): the scan cannot vouch for the source. `reason` names each one.
-        - `clean`: every scanner finished and found nothing above low.
+        - `clean`: every scanner finished (or had nothing to check) and found nothing above low.
 
         With findings, `reason` still names the scanners that did not finish, if any.
         """

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -23,12 +25,7 @@ from agora_vetting.scanners.models import (
 from agora_vetting.scanners.requirements import PLATFORM_PACKAGES
 from agora_vetting.scanners.sandbox import MIB, Completed, Limits, run_capped, scanner_env
 from agora_vetting.scanners.source import SourceTooLarge, copy_source
-from agora_vetting.scanners.tools import (
-    DEFAULT_SEMGREP_RULES,
-    env_override_name,
-    resolve_executable,
-    tool_version,
-)
+from agora_vetting.scanners.tools import DEFAULT_SEMGREP_RULES, env_override_name, tool_version
 
 log = logging.getLogger("agora.vetting.scanners")
 
@@ -69,12 +66,12 @@ async def run_static_scan(
     scanner does (a missing, failing or slow scanner is a result), only for a `root` that is
     not a readable folder (`NotADirectoryError`, `FileNotFoundError`) or an unknown scanner.
 
-    `timeout_s` and `memory_mb` cap each scanner process (wall clock; address space, see
-    `DEFAULT_MEMORY_MB`). The scanners run concurrently: their waits (semgrep's start-up,
-    pip-audit's network) overlap, so a scan takes about as long as semgrep alone; memory is
-    bounded by the sum of the caps. `executables` overrides where a scanner is found (see
-    `tools`), `semgrep_rules` the rules file, `label` the name the scope gives the source (by
-    default the folder's name; never a host path).
+    `timeout_s` and `memory_mb` cap each scanner process, the package's tests included (wall
+    clock; address space, see `DEFAULT_MEMORY_MB`). The scanners run concurrently: their waits
+    (semgrep's start-up, pip-audit's network) overlap, so a scan takes about as long as semgrep
+    alone; memory is bounded by the sum of the caps. `executables` overrides where a scanner
+    is found (see `tools`), `semgrep_rules` the rules file, `label` the name the scope gives
+    the source (by default the folder's name; never a host path).
     """
     started = time.perf_counter()
     root = await asyncio.to_thread(_folder, root)
@@ -111,7 +108,7 @@ async def run_static_scan(
             )
         )
     finally:
-        await asyncio.to_thread(shutil.rmtree, base, ignore_errors=True)
+        await asyncio.to_thread(remove_tree, base)
     scope = ScanScope(
         scanners=wanted, root=label or root.name, files=len(tree.files), bytes=tree.bytes
     )
@@ -137,7 +134,13 @@ async def _run_one(
     executable, ctx, env = setup
     address_space = adapter.address_space_mb(memory_mb)
     version = asyncio.create_task(
-        tool_version(executable, cwd=ctx.work, env=env, address_space_mb=address_space)
+        tool_version(
+            executable,
+            cwd=ctx.work,
+            env=env,
+            address_space_mb=address_space,
+            args=adapter.version_args,
+        )
     )
     try:
         status, reason, findings = await _scan(
@@ -160,6 +163,27 @@ async def _run_one(
     )
 
 
+def remove_tree(root: Path) -> None:
+    """Remove `root` and everything in it, also folders the package's tests made unreadable
+    (mode 000) in their copy; never through a link."""
+    unlocked: set[str] = set()
+
+    def unlock(_function: object, path: str, _error: object) -> None:
+        # Once per path: what a chmod does not cure is left for the temporary folder's cleanup.
+        if path in unlocked:
+            return
+        unlocked.add(path)
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, onerror=unlock)
+            else:
+                os.unlink(path)
+
+    shutil.rmtree(root, onerror=unlock)
+
+
 def _folder(root: Path) -> Path:
     root = root.resolve(strict=True)
     if not root.is_dir():
@@ -177,7 +201,7 @@ def _set_up(
 ) -> ScannerResult | tuple[Path, ScanContext, dict[str, str]]:
     """The scanner's executable, context and environment; or why it cannot run."""
     name = adapter.name
-    executable = resolve_executable(name, adapter.executable, override)
+    executable = adapter.locate(override)
     if executable is None:
         where = f"the path given for it, {env_override_name(name)}, its environment and PATH"
         reason = f"{adapter.executable} not found (looked in {where})"
@@ -192,6 +216,7 @@ def _set_up(
         memory_mb=memory_mb,
         semgrep_rules=rules,
         platform_packages=platform_packages,
+        executable=executable,
     )
     home = base / "home" / name
     env = scanner_env(
@@ -206,8 +231,14 @@ async def _scan(
     prepared: Prepared = await asyncio.to_thread(adapter.prepare, ctx)
     if prepared.args is None:
         reason = "; ".join(prepared.problems) or prepared.note
-        return ("failed" if prepared.problems else "ok"), reason, prepared.findings
-    completed = await run_capped([executable, *prepared.args], cwd=ctx.src, env=env, limits=limits)
+        if prepared.problems:
+            return "failed", reason, prepared.findings
+        return ("skipped" if prepared.skipped else "ok"), reason, prepared.findings
+    if (missing := adapter.unavailable()) is not None:
+        return "unavailable", missing, prepared.findings
+    completed = await run_capped(
+        [executable, *prepared.args], cwd=prepared.cwd or ctx.src, env=env, limits=limits
+    )
     if completed.timed_out:
         return "timeout", f"no answer within {limits.timeout_s:g} s; killed", prepared.findings
     if completed.output_exceeded:
@@ -222,7 +253,7 @@ async def _scan(
     if parsed.problems:
         reason = _with_memory_hint("; ".join(parsed.problems), completed, limits)
         return "failed", reason[:1000], parsed.findings
-    return "ok", None, parsed.findings
+    return ("skipped" if parsed.skipped else "ok"), parsed.note, parsed.findings
 
 
 def _with_memory_hint(reason: str, completed: Completed, limits: Limits) -> str:

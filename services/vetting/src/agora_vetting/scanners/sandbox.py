@@ -80,7 +80,13 @@ class Completed:
         """The last lines of stderr on one line, for a reason; host paths cut to their last
         part (a reason is shown to admins and stored with the scan)."""
         kept = [line.strip() for line in self.stderr.splitlines() if line.strip()][-lines:]
-        return _ABSOLUTE_PATH.sub(r"…/\1", " | ".join(kept))[-chars:]
+        return without_host_paths(" | ".join(kept))[-chars:]
+
+
+def without_host_paths(text: str) -> str:
+    """`text` with every absolute path cut to its last part (`/tmp/agora-scan-x/src/a.py` →
+    `…/a.py`): what a tool prints is shown to admins and stored, the host's layout is not."""
+    return _ABSOLUTE_PATH.sub(r"…/\1", text)
 
 
 def scanner_env(

@@ -9,6 +9,9 @@ An executable is looked for, in order:
 4. for semgrep, `tools/semgrep/.venv/bin` of the checkout (semgrep's own locked environment:
    its pins clash with the workspace's);
 5. PATH.
+
+The tests check is the exception: it runs this very interpreter (`sys.executable`, see
+`adapters.package_tests`), unless a path is passed for it or `AGORA_TESTS_BIN` is set.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from agora_vetting.scanners.sandbox import Limits, run_capped
@@ -33,7 +36,7 @@ DEFAULT_SEMGREP_RULES = Path(
 VERSION_TIMEOUT_S = 60.0
 
 _VERSION = re.compile(r"\d+(?:\.\d+)+")
-_versions: dict[tuple[str, int, int], str] = {}
+_versions: dict[tuple[str, int, int, tuple[str, ...]], str] = {}
 
 
 def env_override_name(name: str) -> str:
@@ -63,18 +66,24 @@ def resolve_executable(
 
 
 async def tool_version(
-    executable: Path, *, cwd: Path, env: Mapping[str, str], address_space_mb: int
+    executable: Path,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    address_space_mb: int,
+    args: Sequence[str] = ("--version",),
 ) -> str | None:
-    """`<tool> --version`, parsed to its first dotted number; cached per executable file."""
+    """`<tool> --version` (or `args`), parsed to its first dotted number; cached per executable
+    file and arguments."""
     try:
         info = await asyncio.to_thread(executable.stat)
     except OSError:
         return None
-    key = (str(executable), info.st_mtime_ns, info.st_size)
+    key = (str(executable), info.st_mtime_ns, info.st_size, tuple(args))
     if key in _versions:
         return _versions[key]
     completed = await run_capped(
-        [executable, "--version"],
+        [executable, *args],
         cwd=cwd,
         env=env,
         limits=Limits(timeout_s=VERSION_TIMEOUT_S, address_space_mb=address_space_mb),

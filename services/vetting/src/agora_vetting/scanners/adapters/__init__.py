@@ -1,4 +1,4 @@
-"""The four scanners: how each is invoked, and how its output becomes `Finding`s.
+"""The scanners, and the package's tests: how each is invoked, how its output becomes `Finding`s.
 
 Every scanner runs in the private copy of the source (its working directory, target `.`), so
 the paths it reports are already relative to the scanned root. The agent's own ways of
@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from agora_vetting.scanners.adapters.bandit import Bandit
 from agora_vetting.scanners.adapters.base import Adapter, OutputError, Parsed, Prepared, ScanContext
+from agora_vetting.scanners.adapters.package_tests import PackageTests
 from agora_vetting.scanners.adapters.pip_audit import PipAudit
 from agora_vetting.scanners.adapters.secrets_scan import DetectSecrets
 from agora_vetting.scanners.adapters.semgrep import SEMGREP_ADDRESS_RESERVE_MB, Semgrep
@@ -24,6 +25,7 @@ ADAPTERS: dict[ScannerName, Callable[[], Adapter]] = {
     "semgrep": Semgrep,
     "detect-secrets": DetectSecrets,
     "pip-audit": PipAudit,
+    "tests": PackageTests,
 }
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "Bandit",
     "DetectSecrets",
     "OutputError",
+    "PackageTests",
     "Parsed",
     "PipAudit",
     "Prepared",

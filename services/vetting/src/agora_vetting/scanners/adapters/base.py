@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from agora_vetting.scanners import requirements
 from agora_vetting.scanners.models import MESSAGE_MAX_CHARS, Finding, ScannerName
 from agora_vetting.scanners.sandbox import Completed
+from agora_vetting.scanners.tools import resolve_executable
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -27,24 +28,32 @@ class ScanContext:
     memory_mb: int
     semgrep_rules: Path
     platform_packages: frozenset[str]
+    executable: Path  # the scanner's own, as found (see `Adapter.locate`)
 
 
 @dataclass
 class Prepared:
     """What to run. `args` None: nothing to run; the result is ok (`note` says why) unless
-    `problems`."""
+    `problems`, or `skipped` (the check does not apply; `note` says why).
+
+    `cwd`: where to run it, when not in the shared copy of the source (`ScanContext.src`).
+    """
 
     args: list[str] | None
     findings: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     note: str | None = None
+    skipped: bool = False
     plan: requirements.AuditPlan | None = None
+    cwd: Path | None = None
 
 
 @dataclass
 class Parsed:
     findings: list[Finding]
     problems: list[str] = field(default_factory=list)
+    note: str | None = None  # when it finished: the result's reason (e.g. how many tests passed)
+    skipped: bool = False  # it ran, but found nothing the check applies to (`note` says why)
 
 
 class Adapter:
@@ -52,6 +61,17 @@ class Adapter:
     executable: ClassVar[str]
     online: ClassVar[bool] = False  # may reach the network (gets the host's proxy settings)
     ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0, 1})
+    # How to ask the executable for its version (the first dotted number of what it prints).
+    version_args: ClassVar[tuple[str, ...]] = ("--version",)
+
+    def locate(self, override: str | Path | None) -> Path | None:
+        """The executable to run, or None when it is not installed (see `tools`)."""
+        return resolve_executable(self.name, self.executable, override)
+
+    def unavailable(self) -> str | None:
+        """Why this check cannot run here, beyond a missing executable (asked once `prepare`
+        found something to run)."""
+        return None
 
     def address_space_mb(self, memory_mb: int) -> int:
         return memory_mb

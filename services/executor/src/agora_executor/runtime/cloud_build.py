@@ -1,0 +1,503 @@
+"""Images of submitted packages, built by Cloud Build from the stored source archive.
+
+A submitted tool's card names its package (`metadata.source`, a `gs://.../packages/sha256-<hex>
+.tar.gz` written once by the tool service) and the image it runs as (`deployment.image`,
+`<region>-docker.pkg.dev/<project>/<repository>/tool-<slug>:<first 16 hex of the digest>`). That
+image does not exist until it is built, so the Cloud Run runtime asks `ImageBuilder.ensure_image`
+before it deploys a revision:
+
+1. The image must be in this project's tool repository and its tag the package's own digest
+   prefix; anything else is refused before any call (a card cannot have a package's build pushed
+   over another image, and one tag always means one package's bytes).
+2. Artifact Registry is asked whether that tag exists (`GET .../packages/<name>/tags/<tag>`):
+   if so, the package was built before and the build is skipped. The repository's tags are
+   immutable (infra/terraform/cloud_build.tf), so an existing tag cannot name other bytes.
+3. Otherwise one Cloud Build build (regional, `projects/<p>/locations/<r>/builds`) is created:
+   the archive as stored is its source, one `docker build` step, the image pushed by Cloud Build
+   itself (`images`), the build service account, logs to Cloud Logging only, tags naming the
+   agent, a timeout. The build is followed with GetBuild, with backoff, until it ends or the
+   deadline passes (then it is cancelled); every change of status or step is logged.
+
+`gcr.io/cloud-builders/docker` rather than kaniko: the package's Dockerfile is untrusted code.
+With `docker build`, its RUN instructions execute in throwaway containers on Docker's default
+network, not on the `cloudbuild` network where Cloud Build serves the build account's
+credentials (Cloud Build's documentation has Dockerfiles pass `--network=cloudbuild` to reach
+them; this step never does), and the push is done afterwards by Cloud Build from `images`.
+Kaniko runs those RUN instructions inside the build step itself, beside the credentials it
+needs for its own push.
+
+The client is the official google-cloud-build `CloudBuildClient` on its REST transport (the
+installed version has no asynchronous REST transport). That transport sends with `requests`, so
+its session gets an adapter that hands every request to the executor's shared httpx client on
+the event loop that asked: one HTTP stack with explicit timeouts, and the stand-in the tests
+serve with respx. Each call runs in a worker thread with the access token (from the runtime's
+token provider) carried in a context variable, never stored on a shared object nor passed as
+call metadata (which the client logs at DEBUG). Every call passes `retry=None` and a timeout:
+the client's defaults (600 s, and retries for GetBuild) would make an outage slow to report.
+The build is followed with GetBuild rather than the long-running operation, whose REST
+operations client opens a session of its own outside this adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+import requests
+import requests.adapters
+from google.api_core.client_options import ClientOptions
+from google.api_core.exceptions import GoogleAPICallError
+from google.auth import credentials as google_credentials
+from google.cloud.devtools import cloudbuild_v1
+from google.protobuf import duration_pb2
+from requests.structures import CaseInsensitiveDict
+
+from agora_common.models.agent import PACKAGE_SOURCE
+from agora_executor.runtime.base import DeployFailed, DeploySpec, agent_key, scrub
+from agora_executor.runtime.google_auth import AccessTokenProvider
+
+log = logging.getLogger("agora.executor.runtime")
+
+CLOUD_BUILD_HOST = "cloudbuild.googleapis.com"
+ARTIFACT_API = "https://artifactregistry.googleapis.com/v1"
+DOCKER_BUILDER = "gcr.io/cloud-builders/docker"
+BUILD_TAG = "agora-package"
+
+_SERVICE_ACCOUNT = re.compile(r"^[a-z0-9._-]+@[a-z0-9.-]+\.gserviceaccount\.com$")
+_REPOSITORY = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_IMAGE = re.compile(
+    r"(?P<location>[a-z0-9-]+)-docker\.pkg\.dev/(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])/"
+    r"(?P<repository>[a-z][a-z0-9-]{0,62})/(?P<package>tool-[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?)"
+    r":(?P<tag>[0-9a-f]{16})"
+)
+_BUILD_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_TAG_CHARS = 16
+_MAX_UPSTREAM_MESSAGE = 300
+_Status = cloudbuild_v1.Build.Status
+_RUNNING = frozenset({_Status.STATUS_UNKNOWN, _Status.PENDING, _Status.QUEUED, _Status.WORKING})
+# Hop-by-hop or length/encoding headers: httpx sets its own, and it hands back decoded bodies.
+_REQUEST_HEADERS_DROPPED = frozenset({"connection", "content-length", "host", "transfer-encoding"})
+_RESPONSE_HEADERS_DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+T = TypeVar("T")
+Outcome = Literal["not-a-package", "exists", "built"]
+
+
+@dataclass(frozen=True)
+class CloudBuildConfig:
+    """Where package images are built, pushed, and as whom."""
+
+    project_id: str
+    region: str
+    # The identity builds run as: reads the sources bucket, writes build logs, pushes to the
+    # tool repository, nothing else (infra/terraform/storage.tf, cloud_build.tf).
+    build_service_account: str
+    # The Artifact Registry repository package images go to, in `region`.
+    artifact_repository: str = "agora-tools"
+    # Cloud Build's own timeout of the build, and how long a deploy waits for it in all.
+    build_timeout_s: float = 600.0
+    call_timeout_s: float = 30.0
+    poll_initial_s: float = 2.0
+    poll_max_s: float = 10.0
+    api_endpoint: str = CLOUD_BUILD_HOST
+
+    def __post_init__(self) -> None:
+        if not _SERVICE_ACCOUNT.fullmatch(self.build_service_account):
+            raise ValueError(f"not a service account email: {self.build_service_account!r}")
+        if not _REPOSITORY.fullmatch(self.artifact_repository):
+            raise ValueError(
+                f"not an Artifact Registry repository id: {self.artifact_repository!r}"
+            )
+        if self.build_timeout_s <= 0 or self.call_timeout_s <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+@dataclass(frozen=True)
+class PackageBuild:
+    """One package's build: its stored archive and the image made from it."""
+
+    bucket: str
+    object: str
+    image: str
+    location: str
+    repository: str
+    package: str
+    tag: str
+
+
+def is_package_source(source: str | None) -> bool:
+    """Whether `source` names a submitted package (rather than a platform agent's folder)."""
+    return source is not None and PACKAGE_SOURCE.fullmatch(source) is not None
+
+
+def package_build(spec: DeploySpec, config: CloudBuildConfig) -> PackageBuild | None:
+    """What to build for `spec`: None for a platform agent, whose image is given."""
+    if not is_package_source(spec.source):
+        return None
+    assert spec.source is not None
+    # gs://<bucket>/packages/sha256-<hex>.tar.gz, as PACKAGE_SOURCE matched it.
+    bucket, _, stored = spec.source.removeprefix("gs://").partition("/")
+    digest = stored.removeprefix("packages/sha256-").removesuffix(".tar.gz")
+    image = spec.image or ""
+    match = _IMAGE.fullmatch(image)
+    where = f"{config.region}-docker.pkg.dev/{config.project_id}/{config.artifact_repository}/"
+    if match is None or not image.startswith(where):
+        raise DeployFailed(f"A package's image must be a tool-<name>:<tag> image in {where}")
+    if match["tag"] != digest[:_TAG_CHARS]:
+        raise DeployFailed("A package's image tag must be the first 16 hex of its source digest")
+    return PackageBuild(
+        bucket=bucket,
+        object=stored,
+        image=image,
+        location=match["location"],
+        repository=match["repository"],
+        package=match["package"],
+        tag=match["tag"],
+    )
+
+
+class ImageBuilder:
+    """Builds a submitted package's image with Cloud Build unless that image already exists."""
+
+    def __init__(
+        self, config: CloudBuildConfig, http: httpx.AsyncClient, tokens: AccessTokenProvider
+    ) -> None:
+        self.config = config
+        self.http = http
+        self.tokens = tokens
+        self._parent = f"projects/{config.project_id}/locations/{config.region}"
+        self._client = cloudbuild_v1.CloudBuildClient(
+            transport="rest",
+            credentials=_CallCredentials(),  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=config.api_endpoint),
+        )
+        _send_through(self._client, http)
+
+    async def ensure_image(self, spec: DeploySpec) -> Outcome:
+        """Make sure `spec.image` exists: built now, found, or not a package's to build."""
+        target = package_build(spec, self.config)
+        if target is None:
+            return "not-a-package"
+        calls = _Calls(self, target.image, spec.env.values())
+        extra = {"agent_id": spec.agent_id, "image": target.image}
+        if await self._exists(calls, target):
+            log.info("package image exists; no build", extra=extra)
+            return "exists"
+        build_id = await self._build(calls, spec, target)
+        log.info("built package image", extra={**extra, "build_id": build_id})
+        return "built"
+
+    def build_request(self, spec: DeploySpec, target: PackageBuild) -> cloudbuild_v1.Build:
+        """The build: the stored archive, `docker build -t <image> .`, pushed by Cloud Build."""
+        timeout = duration_pb2.Duration(seconds=max(1, math.ceil(self.config.build_timeout_s)))
+        account = self.config.build_service_account
+        return cloudbuild_v1.Build(
+            source=cloudbuild_v1.Source(
+                storage_source=cloudbuild_v1.StorageSource(
+                    bucket=target.bucket, object_=target.object
+                )
+            ),
+            steps=[cloudbuild_v1.BuildStep(name=DOCKER_BUILDER, args=_docker_args(target.image))],
+            images=[target.image],
+            timeout=timeout,
+            # A build still queued when it could no longer finish in time is not started.
+            queue_ttl=timeout,
+            service_account=f"projects/{self.config.project_id}/serviceAccounts/{account}",
+            options=cloudbuild_v1.BuildOptions(
+                logging=cloudbuild_v1.BuildOptions.LoggingMode.CLOUD_LOGGING_ONLY,
+            ),
+            tags=[BUILD_TAG, f"agent-{agent_key(spec.hash_id)}"],
+        )
+
+    async def _exists(self, calls: _Calls, target: PackageBuild) -> bool:
+        """Whether the repository has the image's tag (one tag, one package digest)."""
+        path = (
+            f"projects/{self.config.project_id}/locations/{target.location}/repositories/"
+            f"{target.repository}/packages/{quote(target.package, safe='')}/tags/{target.tag}"
+        )
+        return await calls.artifact_registry(f"{ARTIFACT_API}/{path}")
+
+    async def _build(self, calls: _Calls, spec: DeploySpec, target: PackageBuild) -> str:
+        """Create the build and follow it to its end; the build id."""
+        started = time.monotonic()
+        request = cloudbuild_v1.CreateBuildRequest(
+            parent=self._parent, build=self.build_request(spec, target)
+        )
+        operation = await calls.cloud_build(self._client.create_build, "start the build", request)
+        metadata = operation.metadata
+        if not isinstance(metadata, cloudbuild_v1.BuildOperationMetadata):
+            raise DeployFailed(f"Cloud Build did not say which build makes {target.image}")
+        build = metadata.build
+        build_id = str(build.id)
+        if not _BUILD_ID.fullmatch(build_id):
+            raise DeployFailed(f"Cloud Build gave the build of {target.image} no id")
+        name = f"{self._parent}/builds/{build_id}"
+        extra = {"agent_id": spec.agent_id, "image": target.image, "build_id": build_id}
+        log.info("building package image", extra={**extra, "log_url": build.log_url or None})
+        deadline = started + self.config.build_timeout_s
+        delay = self.config.poll_initial_s
+        seen: tuple[str, str | None] | None = None
+        while True:
+            status = _Status(build.status)
+            progress = (status.name, _current_step(build))
+            if progress != seen:
+                elapsed = round(time.monotonic() - started, 1)
+                step = {"status": progress[0], "step": progress[1], "elapsed_s": elapsed}
+                log.info("package build progress", extra={**extra, **step})
+                seen = progress
+            if status is _Status.SUCCESS:
+                return build_id
+            if status not in _RUNNING:
+                raise DeployFailed(calls.safe(_failed(build_id, target, status), _why(build)))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                cancelled = await self._cancel(calls, name, extra)
+                limit = self.config.build_timeout_s
+                raise DeployFailed(
+                    f"The build {build_id} of {target.image} did not finish within {limit:g} s"
+                    f" ({status.name}); "
+                    + ("it was cancelled" if cancelled else "it could not be cancelled")
+                )
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.config.poll_max_s)
+            request_get = cloudbuild_v1.GetBuildRequest(name=name)
+            build = await calls.cloud_build(self._client.get_build, "follow the build", request_get)
+
+    async def _cancel(self, calls: _Calls, name: str, extra: Mapping[str, Any]) -> bool:
+        """Best effort: a build nobody waits for should not run on (its own timeout stops it).
+
+        Only a deploy that gave up cancels: one whose caller went away leaves the build running,
+        and the next deploy of the same package finds its image."""
+        request = cloudbuild_v1.CancelBuildRequest(name=name)
+        try:
+            await calls.cloud_build(self._client.cancel_build, "cancel the build", request)
+        except DeployFailed as exc:
+            log.warning("could not cancel a late build", extra={**extra, "error": exc.message})
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the client's session (the httpx client belongs to the app)."""
+        self._client.transport.close()  # type: ignore[no-untyped-call]
+
+
+def _docker_args(image: str) -> list[str]:
+    return ["build", "-t", image, "."]
+
+
+def _current_step(build: cloudbuild_v1.Build) -> str | None:
+    """`<index>:<status>` of the step that runs (or last ran), for progress logs."""
+    current: str | None = None
+    for index, step in enumerate(build.steps):
+        status = _Status(step.status)
+        if status is not _Status.STATUS_UNKNOWN:
+            current = f"{index}:{status.name}"
+    return current
+
+
+def _failed(build_id: str, target: PackageBuild, status: cloudbuild_v1.Build.Status) -> str:
+    return f"The build {build_id} of {target.image} ended {status.name}"
+
+
+def _why(build: cloudbuild_v1.Build) -> str:
+    info = build.failure_info
+    detail = info.detail or build.status_detail
+    kind = cloudbuild_v1.Build.FailureInfo.FailureType(info.type_).name
+    return f"{kind}: {detail}" if detail and info.type_ else detail
+
+
+# --------------------------------------------------------------------------- #
+# Calls: one token per call, bounded, every failure a DeployFailed
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What a Cloud Build call in a worker thread needs from the coroutine that made it."""
+
+    loop: asyncio.AbstractEventLoop
+    token: str
+    timeout_s: float
+
+
+_CALL: ContextVar[_Call] = ContextVar("agora_cloud_build_call")
+
+
+class _Calls:
+    """Authorized, bounded calls for one image; upstream messages scrubbed of the agent's env."""
+
+    def __init__(self, builder: ImageBuilder, image: str, secrets: Collection[str]) -> None:
+        self.builder = builder
+        self.image = image
+        self.secrets = list(secrets)
+
+    def safe(self, what: str, upstream: str) -> str:
+        upstream = scrub(str(upstream), self.secrets).strip()[:_MAX_UPSTREAM_MESSAGE]
+        return f"{what}: {upstream}" if upstream else what
+
+    async def _token(self, failed: str) -> str:
+        try:
+            return await self.builder.tokens()
+        except Exception as exc:  # google-auth raises several unrelated types
+            raise DeployFailed(f"{failed}: no Google credentials") from exc
+
+    async def cloud_build(self, method: Callable[..., T], what: str, request: Any) -> T:
+        """`method(request)` of the Cloud Build client, in a worker thread, with no retries."""
+        failed = f"Could not {what} of {self.image}"
+        timeout = self.builder.config.call_timeout_s
+        call = _Call(asyncio.get_running_loop(), await self._token(failed), timeout)
+        reset = _CALL.set(call)
+        try:
+            # to_thread runs the call in a copy of this context: the thread sees `call`.
+            async with asyncio.timeout(timeout * 2):
+                return await asyncio.to_thread(method, request=request, retry=None, timeout=timeout)
+        except (requests.Timeout, TimeoutError) as exc:
+            raise DeployFailed(f"{failed}: the Cloud Build API did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise DeployFailed(f"{failed}: the Cloud Build API is unreachable") from exc
+        except GoogleAPICallError as exc:
+            status = f"{failed}: HTTP {exc.code}" if exc.code else failed
+            reason = getattr(exc.grpc_status_code, "name", "") or ""
+            upstream = f"{reason}: {exc.message}".strip(": ")
+            raise DeployFailed(self.safe(status, upstream)) from exc
+        finally:
+            _CALL.reset(reset)
+
+    async def artifact_registry(self, url: str) -> bool:
+        """GET `url` on the Artifact Registry API: True for 200, False for 404."""
+        failed = f"Could not look up {self.image} in Artifact Registry"
+        token = await self._token(failed)
+        try:
+            response = await self.builder.http.get(
+                url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.builder.config.call_timeout_s,
+            )
+        except httpx.TimeoutException as exc:
+            raise DeployFailed(f"{failed}: the API did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise DeployFailed(f"{failed}: the API is unreachable") from exc
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return False
+        if response.is_error:
+            raise DeployFailed(
+                self.safe(f"{failed}: HTTP {response.status_code}", _error(response))
+            )
+        return True
+
+
+def _error(response: httpx.Response) -> str:
+    """`STATUS: message` from a Google API error body, or "" when there is none."""
+    try:
+        error = response.json().get("error", {})
+        return f"{error.get('status', '')}: {error.get('message', '')}".strip(": ")
+    except (ValueError, AttributeError):
+        return ""
+
+
+class _CallCredentials(google_credentials.Credentials):
+    """The access token of the call under way (see `_CALL`); nothing is kept on the object."""
+
+    def refresh(self, request: Any) -> None:
+        """Nothing to refresh here: each call brings a fresh token from the provider."""
+
+    def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
+        call = _CALL.get(None)
+        if call is None:
+            raise RuntimeError("a Cloud Build call outside ImageBuilder")
+        headers["authorization"] = f"Bearer {call.token}"
+
+
+class _HttpxAdapter(requests.adapters.BaseAdapter):
+    """A requests adapter that sends on the app's httpx client, on the caller's event loop."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        super().__init__()
+        self._http = http
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        call = _CALL.get(None)
+        if call is None:
+            raise requests.ConnectionError("a Cloud Build call outside ImageBuilder")
+        seconds = _seconds(timeout, call.timeout_s)
+        headers = {
+            k: v if isinstance(v, str) else v.decode("latin-1")
+            for k, v in request.headers.items()
+            if k.lower() not in _REQUEST_HEADERS_DROPPED
+        }
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        if body is not None and not isinstance(body, bytes):
+            raise requests.ConnectionError("a streamed body", request=request)
+
+        async def send() -> httpx.Response:
+            async with asyncio.timeout(seconds):
+                return await self._http.request(
+                    str(request.method),
+                    str(request.url),
+                    headers=headers,
+                    content=body,
+                    timeout=seconds,
+                )
+
+        future = asyncio.run_coroutine_threadsafe(send(), call.loop)
+        try:
+            answer = future.result(timeout=seconds + 1)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            future.cancel()
+            raise requests.Timeout(str(exc) or "timed out", request=request) from exc
+        except httpx.HTTPError as exc:
+            raise requests.ConnectionError(str(exc), request=request) from exc
+        return _as_requests_response(answer, request)
+
+    def close(self) -> None:
+        """Nothing to close: the httpx client belongs to the app."""
+
+
+def _seconds(timeout: float | tuple[float | None, float | None] | None, default: float) -> float:
+    if isinstance(timeout, tuple):
+        return max((float(t) for t in timeout if t is not None), default=default)
+    return float(timeout) if timeout else default
+
+
+def _as_requests_response(
+    answer: httpx.Response, request: requests.PreparedRequest
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = answer.status_code
+    response.reason = answer.reason_phrase
+    response.headers = CaseInsensitiveDict(
+        {k: v for k, v in answer.headers.items() if k.lower() not in _RESPONSE_HEADERS_DROPPED}
+    )
+    response.raw = io.BytesIO(answer.content)
+    response.url = str(request.url)
+    response.request = request
+    response.encoding = answer.encoding
+    return response
+
+
+def _send_through(client: cloudbuild_v1.CloudBuildClient, http: httpx.AsyncClient) -> None:
+    """Mount the httpx adapter on the REST transport's requests session (its only session)."""
+    session = getattr(client.transport, "_session", None)
+    if not isinstance(session, requests.Session):
+        raise RuntimeError("google-cloud-build's REST transport has no requests session to use")
+    adapter = _HttpxAdapter(http)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
