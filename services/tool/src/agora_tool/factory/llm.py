@@ -2,9 +2,10 @@
 
 The model is asked, through an OpenAI-compatible `POST {base}/v1/chat/completions`, for one
 ```python block defining `def <tool>(payload: <Input>) -> <Output>`. The block is checked with
-`ast` (it parses; only imports, constants, functions and classes at the top; the function is
-there with one payload parameter) and becomes the package's `implementation.py`. What the code
-does is for the vetting service to judge: it scans the package and runs its tests in a sandbox.
+`ast` (it parses; only imports, functions, classes and assignments that call nothing at the
+top; the function is there with one payload parameter) and becomes the package's
+`implementation.py`. What the code does is for the vetting service to judge: it scans the
+package and runs its tests in a sandbox.
 
 The provider key is the caller's (the service reads it from the auth service for this one call);
 it is sent as a bearer token and never logged, kept in a repr, or put in an error.
@@ -28,7 +29,15 @@ from agora_tool.factory.spec import OPENAI_COMPATIBLE, GenerateRequest, ToolKind
 
 MAX_CODE_CHARS = 50_000
 _FENCE = re.compile(r"```(?:python|py)[ \t]*\r?\n(.*?)```", re.DOTALL)
-_TOP_LEVEL = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+_TOP_LEVEL = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ def checked_code(code: str, blueprint: Blueprint) -> str:
     function = blueprint.tools[0].function
     for node in tree.body:
         docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-        if not (isinstance(node, _TOP_LEVEL) or docstring):
+        if not (isinstance(node, _TOP_LEVEL) or docstring) or _assigns_a_call(node):
             raise ModelFailed(
                 f"The model's code runs a statement at import (line {node.lineno}): only "
                 "imports, constants, functions and classes may stand at the top"
@@ -168,6 +177,15 @@ def checked_code(code: str, blueprint: Blueprint) -> str:
     if len(defined) != 1 or not _takes_one_payload(defined[0]):
         raise ModelFailed(f"The model's code does not define {function}(payload) once")
     return _without_repeated_imports(code, tree, blueprint.module)
+
+
+def _assigns_a_call(node: ast.stmt) -> bool:
+    """A top-level assignment that calls something: code run at import, not a constant."""
+    if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+        return False
+    return any(
+        isinstance(part, ast.Call | ast.Await | ast.NamedExpr) for part in ast.walk(node.value)
+    )
 
 
 def _takes_one_payload(function: ast.FunctionDef) -> bool:
