@@ -40,6 +40,8 @@ from agora_tool.submissions import ARCHIVE_TYPE, package_blob_name
 
 log = logging.getLogger("agora.tool.factory")
 CHECK_ATTEMPTS = 5
+# Longer than the slowest step (vetting's checks are capped at check_timeout_s, 300 s).
+ABANDONED_AFTER = timedelta(minutes=15)
 
 
 class JobNotFound(NotFound):
@@ -87,7 +89,7 @@ class FactoryService:
         body = request.model_dump(mode="json")
         job_id = job_id_for(user.uid, body)
         existing = await self._jobs.get(job_id)
-        if existing is not None and existing.status != "failed":
+        if existing is not None and existing.status != "failed" and not _abandoned(existing):
             return existing, False
         job = Job.new(job_id, user.uid, datetime.now(UTC), self._ttl)
         await self._jobs.put(job)
@@ -189,6 +191,12 @@ class FactoryService:
 
     async def aclose(self) -> None:
         await self._beside.aclose()
+
+
+def _abandoned(job: Job) -> bool:
+    """A job no step moved for this long lost its instance: the same request starts it again."""
+    unfinished = job.status in ("queued", "running")
+    return unfinished and datetime.now(UTC) - job.updated_at > ABANDONED_AFTER
 
 
 def _format_check(problems: list[Problem]) -> dict[str, Any]:
