@@ -7,7 +7,7 @@ import httpx
 from agora_agent_sdk import Agent
 from agora_common.models import AgentCard
 from agora_registry.card_rules import validate_card
-from tests.sdk.factories import EchoInput, make_agent, running
+from tests.sdk.factories import EchoInput, EchoResult, make_agent, running
 
 TOOLS = ["echo", "whoami", "refuse", "crash", "not_a_number"]
 
@@ -37,6 +37,8 @@ def test_the_card_is_a_valid_agent_card(client: httpx.Client) -> None:
         "name": "echo",
         "description": "Echo the text back",
         "input_schema": EchoInput.model_json_schema(),
+        # A returned model that describes an object is the tool's MCP outputSchema.
+        "output_schema": EchoResult.model_json_schema(),
     }
     assert "$defs" in echo["input_schema"], "nested models travel as $defs/$ref"
     assert card["metadata"] == {"provider_keys": ["openai"]}
