@@ -105,7 +105,7 @@ def test_unsigned_and_symmetric_tokens_are_401(registry: str, dev_key: tuple[Pat
 
 
 def test_a_caller_outside_the_allowlist_is_403(registry: str, dev_key: tuple[Path, Path]) -> None:
-    token = signer_for(dev_key[0], "tool").sign(registry)
+    token = signer_for(dev_key[0], "tasks-invoker").sign(registry)
     response = whoami(registry, token)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "CALLER_NOT_ALLOWED"

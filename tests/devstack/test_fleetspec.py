@@ -65,13 +65,15 @@ def test_every_emulator_a_service_can_use_is_set(fleet: LocalFleet) -> None:
 
 
 def test_the_services_that_keep_sources_get_the_emulators_bucket(fleet: LocalFleet) -> None:
-    assert set(SOURCE_BUCKET_USERS) == {"tool", "vetting"}
+    # The executor's local runtime unpacks submitted packages from the bucket to run them.
+    assert set(SOURCE_BUCKET_USERS) == {"tool", "vetting", "executor"}
     for name in SERVICES:
         settings = fleet.settings_for(name)
         assert settings.storage_emulator_host == EMULATORS["STORAGE_EMULATOR_HOST"]
         assert settings.source_bucket == (SOURCE_BUCKET if name in SOURCE_BUCKET_USERS else None)
     assert fleet.env_for("tool")["AGORA_TOOL_SOURCE_BUCKET"] == SOURCE_BUCKET
     assert fleet.env_for("vetting")["AGORA_VETTING_SOURCE_BUCKET"] == SOURCE_BUCKET
+    assert fleet.env_for("executor")["AGORA_EXECUTOR_SOURCE_BUCKET"] == SOURCE_BUCKET
     # No emulator in the run: no bucket, rather than one the services would look for on Google.
     without = {k: v for k, v in EMULATORS.items() if k != "STORAGE_EMULATOR_HOST"}
     alone = LocalFleet(without, fleet.ports, fleet.key, fleet.state_dir)

@@ -95,6 +95,9 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
         "active",
         {"anonymous": 401, "owner": 200, "other": 403, "admin": 200},
     ),
+    ("POST", "/tools/generate", None, {"anonymous": 401}),
+    ("POST", "/tools/submit", None, {"anonymous": 401}),
+    ("PATCH", "/tools/{tool}/approve", "active", {"anonymous": 401, "owner": 403, "other": 403}),
     (
         "PATCH",
         "/tools/{tool}/versions/1.0.0",
@@ -156,6 +159,8 @@ def test_route_by_caller(
     body = None
     if method == "POST":
         body = card(unique_name())
+    elif method == "PATCH" and path.endswith("/approve"):
+        body = {}
     elif method == "PATCH" and path.startswith("/tools/"):
         body = {"deprecated": True, "message": "superseded"}
     elif method == "PATCH":
