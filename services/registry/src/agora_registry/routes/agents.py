@@ -34,7 +34,11 @@ async def register(
     idempotency_key: IdempotencyKey = None,
 ) -> AgentView:
     """201 with the stored agent; 200 when an Idempotency-Key replays an earlier registration."""
-    agent, replayed = await registry.register(user, card, idempotency_key)
+    return replay_aware(response, *await registry.register(user, card, idempotency_key))
+
+
+def replay_aware(response: Response, agent: AgentView, replayed: bool) -> AgentView:
+    """A registration's answer: 200 and `Idempotent-Replayed` when a key replayed it."""
     if replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
