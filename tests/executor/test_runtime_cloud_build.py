@@ -1,11 +1,13 @@
 """ImageBuilder and the Cloud Run runtime's builds, against respx stand-ins of Google's APIs.
 
-The official google-cloud-build client (REST transport) runs as in production; respx serves the
-Cloud Build, Artifact Registry and Cloud Run Admin REST APIs. Nothing of the executor is mocked.
+The official google-cloud-build client (REST transport) runs as in production, its requests
+session sent through httpx (tests.support.google_rest); respx serves the Cloud Build, Artifact
+Registry and Cloud Run Admin REST APIs. Nothing of the executor is mocked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -17,6 +19,9 @@ import httpx
 import pytest
 import respx
 from google.cloud.devtools.cloudbuild_v1 import Build, BuildOptions
+from google.cloud.devtools.cloudbuild_v1.services.cloud_build.transports import (
+    rest as cloud_build_rest,
+)
 from pydantic import ValidationError
 
 from agora_common.app import Needs, close_resources, open_resources
@@ -32,6 +37,7 @@ from agora_executor.runtime.cloud_build import CloudBuildConfig, ImageBuilder
 from agora_executor.runtimes import runtime_for
 from agora_executor.settings import ExecutorSettings
 from tests.support.factories import local_settings_kwargs
+from tests.support.google_rest import routed_through
 
 PROJECT = "agora-prod"
 REGION = "europe-west1"
@@ -134,6 +140,15 @@ def google() -> Iterator[respx.MockRouter]:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+async def google_rest_through_httpx(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient
+) -> None:
+    """The Cloud Build client's requests session sends on `http`, where respx serves it."""
+    session = routed_through(http, asyncio.get_running_loop())
+    monkeypatch.setattr(cloud_build_rest, "AuthorizedSession", session)
 
 
 @pytest.fixture

@@ -27,12 +27,11 @@ Kaniko runs those RUN instructions inside the build step itself, beside the cred
 needs for its own push.
 
 The client is the official google-cloud-build `CloudBuildClient` on its REST transport (the
-installed version has no asynchronous REST transport). That transport sends with `requests`, so
-its session gets an adapter that hands every request to the executor's shared httpx client on
-the event loop that asked: one HTTP stack with explicit timeouts, and the stand-in the tests
-serve with respx. Each call runs in a worker thread with the access token (from the runtime's
-token provider) carried in a context variable, never stored on a shared object nor passed as
-call metadata (which the client logs at DEBUG). Every call passes `retry=None` and a timeout:
+installed version has no asynchronous REST transport), which sends with its own `requests`
+session, as Google's client libraries bring their own transports (Firestore's is gRPC). Each
+call runs in a worker thread with the access token (from the runtime's token provider) carried
+in a context variable, never stored on a shared object nor passed as call metadata (which the
+client logs at DEBUG). Every call passes `retry=None` and a timeout:
 the client's defaults (600 s, and retries for GetBuild) would make an outage slow to report.
 The build is followed with GetBuild rather than the long-running operation, whose REST
 operations client opens a session of its own outside this adapter.
@@ -41,7 +40,6 @@ operations client opens a session of its own outside this adapter.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import math
 import re
@@ -54,13 +52,11 @@ from urllib.parse import quote
 
 import httpx
 import requests
-import requests.adapters
 from google.api_core.client_options import ClientOptions
 from google.api_core.exceptions import GoogleAPICallError
 from google.auth import credentials as google_credentials
 from google.cloud.devtools import cloudbuild_v1
 from google.protobuf import duration_pb2
-from requests.structures import CaseInsensitiveDict
 
 from agora_common.models.agent import PACKAGE_SOURCE
 from agora_executor.runtime.base import DeployFailed, DeploySpec, agent_key, scrub
@@ -86,8 +82,6 @@ _MAX_UPSTREAM_MESSAGE = 300
 _Status = cloudbuild_v1.Build.Status
 _RUNNING = frozenset({_Status.STATUS_UNKNOWN, _Status.PENDING, _Status.QUEUED, _Status.WORKING})
 # Hop-by-hop or length/encoding headers: httpx sets its own, and it hands back decoded bodies.
-_REQUEST_HEADERS_DROPPED = frozenset({"connection", "content-length", "host", "transfer-encoding"})
-_RESPONSE_HEADERS_DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 T = TypeVar("T")
 Outcome = Literal["not-a-package", "exists", "built"]
@@ -181,7 +175,6 @@ class ImageBuilder:
             credentials=_CallCredentials(),  # type: ignore[no-untyped-call]
             client_options=ClientOptions(api_endpoint=config.api_endpoint),
         )
-        _send_through(self._client, http)
 
     async def ensure_image(self, spec: DeploySpec) -> Outcome:
         """Make sure `spec.image` exists: built now, found, or not a package's to build."""
@@ -325,9 +318,7 @@ def _why(build: cloudbuild_v1.Build) -> str:
 class _Call:
     """What a Cloud Build call in a worker thread needs from the coroutine that made it."""
 
-    loop: asyncio.AbstractEventLoop
     token: str
-    timeout_s: float
 
 
 _CALL: ContextVar[_Call] = ContextVar("agora_cloud_build_call")
@@ -355,7 +346,7 @@ class _Calls:
         """`method(request)` of the Cloud Build client, in a worker thread, with no retries."""
         failed = f"Could not {what} of {self.image}"
         timeout = self.builder.config.call_timeout_s
-        call = _Call(asyncio.get_running_loop(), await self._token(failed), timeout)
+        call = _Call(await self._token(failed))
         reset = _CALL.set(call)
         try:
             # to_thread runs the call in a copy of this context: the thread sees `call`.
@@ -416,88 +407,3 @@ class _CallCredentials(google_credentials.Credentials):
         if call is None:
             raise RuntimeError("a Cloud Build call outside ImageBuilder")
         headers["authorization"] = f"Bearer {call.token}"
-
-
-class _HttpxAdapter(requests.adapters.BaseAdapter):
-    """A requests adapter that sends on the app's httpx client, on the caller's event loop."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        super().__init__()
-        self._http = http
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        call = _CALL.get(None)
-        if call is None:
-            raise requests.ConnectionError("a Cloud Build call outside ImageBuilder")
-        seconds = _seconds(timeout, call.timeout_s)
-        headers = {
-            k: v if isinstance(v, str) else v.decode("latin-1")
-            for k, v in request.headers.items()
-            if k.lower() not in _REQUEST_HEADERS_DROPPED
-        }
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        if body is not None and not isinstance(body, bytes):
-            raise requests.ConnectionError("a streamed body", request=request)
-
-        async def send() -> httpx.Response:
-            async with asyncio.timeout(seconds):
-                return await self._http.request(
-                    str(request.method),
-                    str(request.url),
-                    headers=headers,
-                    content=body,
-                    timeout=seconds,
-                )
-
-        future = asyncio.run_coroutine_threadsafe(send(), call.loop)
-        try:
-            answer = future.result(timeout=seconds + 1)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            future.cancel()
-            raise requests.Timeout(str(exc) or "timed out", request=request) from exc
-        except httpx.HTTPError as exc:
-            raise requests.ConnectionError(str(exc), request=request) from exc
-        return _as_requests_response(answer, request)
-
-    def close(self) -> None:
-        """Nothing to close: the httpx client belongs to the app."""
-
-
-def _seconds(timeout: float | tuple[float | None, float | None] | None, default: float) -> float:
-    if isinstance(timeout, tuple):
-        return max((float(t) for t in timeout if t is not None), default=default)
-    return float(timeout) if timeout else default
-
-
-def _as_requests_response(
-    answer: httpx.Response, request: requests.PreparedRequest
-) -> requests.Response:
-    response = requests.Response()
-    response.status_code = answer.status_code
-    response.reason = answer.reason_phrase
-    response.headers = CaseInsensitiveDict(
-        {k: v for k, v in answer.headers.items() if k.lower() not in _RESPONSE_HEADERS_DROPPED}
-    )
-    response.raw = io.BytesIO(answer.content)
-    response.url = str(request.url)
-    response.request = request
-    response.encoding = answer.encoding
-    return response
-
-
-def _send_through(client: cloudbuild_v1.CloudBuildClient, http: httpx.AsyncClient) -> None:
-    """Mount the httpx adapter on the REST transport's requests session (its only session)."""
-    session = getattr(client.transport, "_session", None)
-    if not isinstance(session, requests.Session):
-        raise RuntimeError("google-cloud-build's REST transport has no requests session to use")
-    adapter = _HttpxAdapter(http)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
