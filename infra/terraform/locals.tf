@@ -114,7 +114,7 @@ locals {
   # ---------------------------------------------------------------------------
   invokers = {
     registry  = ["gateway", "auth", "executor", "vetting", "analytics", "tool"]
-    auth      = ["gateway", "executor"]
+    auth      = ["gateway", "executor", "tool"]
     executor  = ["gateway", "vetting"]
     tool      = ["gateway", "registry"]
     analytics = ["gateway", "executor"]

@@ -80,6 +80,7 @@ async def test_a_secret_moved_to_another_agent_does_not_open(auth: AuthApp) -> N
         ("gateway", user(admin=True), 403),
         ("registry", None, 403),
         ("vetting", None, 403),
+        ("tool", None, 403),  # may read provider keys, never agents' signing secrets
         (None, None, 401),
     ],
 )

@@ -36,6 +36,8 @@ CALLERS = {
     "executor for owner": Caller("executor", lambda owner: owner),
     "registry for owner": Caller("registry", lambda owner: owner),
     "vetting": Caller("vetting", lambda owner: None),
+    # The Tool Factory's llm kind reads the user's key for one generation.
+    "tool": Caller("tool", lambda owner: None),
     "no token": Caller(None, lambda owner: owner),
 }
 
@@ -62,10 +64,12 @@ for _route, _ok in (("list", 200), ("set", 200), ("delete", 204)):
     EXPECTED[_route, "agent"] = (403, "USER_REQUIRED")
     EXPECTED[_route, "executor"] = (401, "UNAUTHENTICATED")
     EXPECTED[_route, "executor for owner"] = (403, "IDENTITY_NOT_ALLOWED")
+    EXPECTED[_route, "tool"] = (401, "UNAUTHENTICATED")
 for _caller in ("anonymous", "owner", "other user", "admin", "agent"):  # all as the gateway
     EXPECTED["reveal", _caller] = (403, "CALLER_NOT_ALLOWED")
 EXPECTED["reveal", "executor"] = (200, None)
 EXPECTED["reveal", "executor for owner"] = (200, None)
+EXPECTED["reveal", "tool"] = (200, None)
 
 assert set(EXPECTED) == {(r, c) for r in ROUTES for c in CALLERS}, "the table is complete"
 
@@ -102,8 +106,8 @@ async def test_who_may_call_what(auth: AuthApp, route: str, caller: str) -> None
         # Whatever they were allowed, the owner's key is as the owner left it...
         still = await owner_key(auth, owner)
         assert still.json()["api_key"] == key
-        # ...and nobody but the executor ever sees it or its last four characters.
-        if not caller.startswith("executor"):
+        # ...and nobody but the executor and the tool service ever sees it, or its last four.
+        if not caller.startswith(("executor", "tool")):
             assert key not in response.text
             assert key[-4:] not in response.text or response.status_code >= 400
     if route == "list" and caller in ("other user", "admin"):

@@ -179,7 +179,14 @@ class Stack:
         return serving(create_vetting(settings), _port(self.vetting))
 
     def tool_settings(self, **overrides: Any) -> ToolSettings:
-        return self.fleet.settings(ToolSettings, **({"reconcile_interval_s": 0} | overrides))
+        # The test's upstream also stands in for an LLM provider's API (the Factory's llm kind).
+        upstream = f"127.0.0.1:{self.upstream_port}"
+        own = {
+            "reconcile_interval_s": 0,
+            "llm_base_urls": {"openai": f"http://{upstream}"},
+            "egress_local_endpoints": (upstream,),
+        }
+        return self.fleet.settings(ToolSettings, **(own | overrides))
 
     def serve_tool(self, **overrides: Any) -> AbstractContextManager[str]:
         settings = self.tool_settings(**overrides)

@@ -11,24 +11,34 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import call, execute
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import serving
 from tests.support.waiting import eventually
+from tests.tool.test_factory_llm import GOOD, adder_request, completion
 
 pytestmark = pytest.mark.integration
 
 
+PROVIDER_CALLS: list[dict[str, Any]] = []
+
+
 def quotes_api() -> FastAPI:
-    """A small REST service standing in for the API an owner wraps."""
+    """A small REST service standing in for the API an owner wraps, and for an LLM provider's
+    OpenAI-compatible chat API (a third party that cannot run here)."""
     app = FastAPI(title="Quotes", version="1.0.0")
 
     @app.get("/quotes/{symbol}", operation_id="get_quote", summary="The last price of a symbol")
     async def get_quote(symbol: str, currency: str = "USD") -> dict[str, Any]:
         return {"symbol": symbol.upper(), "price": 101.5, "currency": currency}
+
+    @app.post("/v1/chat/completions", include_in_schema=False)
+    async def chat(request: Request) -> dict[str, Any]:
+        PROVIDER_CALLS.append({"authorization": request.headers.get("authorization")})
+        return completion(GOOD)
 
     return app
 
@@ -130,3 +140,27 @@ def test_generate_submit_vet_approve_execute(
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert result == {"symbol": "ABC", "price": 101.5, "currency": "EUR"}, result
+
+
+def test_an_llm_tool_is_written_by_the_users_own_provider(
+    stack: Stack, people: dict[str, EmulatorUser], upstream: str
+) -> None:
+    owner = stack.auth.sign_up(name="llm-builder")
+    spec = adder_request().model_dump(mode="json", exclude_none=True)
+    missing = call(stack, "POST", "/tools/generate", owner, json=spec)
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["error"]["code"] == "PROVIDER_KEY_MISSING"
+
+    key = "sk-llm-" + hashlib.sha256(owner.uid.encode()).hexdigest()[:24]
+    stored = call(stack, "PATCH", "/auth/user/api-keys", owner, json={"openai": key})
+    assert stored.status_code == 200, stored.text
+    PROVIDER_CALLS.clear()
+    started = call(stack, "POST", "/tools/generate", owner, json=spec)
+    assert started.status_code == 202, started.text
+    job = eventually(lambda: finished(stack, owner, started.json()["job_id"]), seconds=240)
+    assert job and job["status"] == "ready", job
+    assert [{"authorization": f"Bearer {key}"}] == PROVIDER_CALLS  # the user's key, to it alone
+    assert "return AdderOutput(sum=_checked(payload.a) + _checked(payload.b))" in "".join(
+        job["files"].values()
+    )
+    assert key not in str(job)

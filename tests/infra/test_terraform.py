@@ -52,7 +52,7 @@ EXPECTED_CALLS = {
     "auth": {"registry"},
     "analytics": {"registry"},
     "registry": {"vetting", "tool"},
-    "tool": {"registry", "vetting"},
+    "tool": {"registry", "vetting", "auth"},
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}

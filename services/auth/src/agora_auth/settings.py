@@ -17,9 +17,12 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_AUTH_")
 
     service_name: ClassVar[str] = "auth"
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "executor")
-    # The only service that may read a decrypted provider key (for the one call it makes).
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "executor", "tool")
+    # The only service that may read agents' signing secrets (to sign its calls to them).
     key_reader_services: ClassVar[tuple[str, ...]] = ("executor",)
+    # The services that may read a user's decrypted provider key, for the one use they make of
+    # it: an agent's call (executor), a Tool Factory `llm` generation (tool).
+    provider_key_services: ClassVar[tuple[str, ...]] = ("executor", "tool")
 
     # How long a user lookup (disabled / revoked) is reused by POST /token/verify.
     revocation_ttl_s: float = Field(default=0.0, ge=0, le=300)

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from agora_common.cache import ReadThrough
-from agora_common.errors import BadGateway, NotFound
+from agora_common.errors import BadGateway
 from agora_common.iam.client import ServiceClient
-from agora_common.models import KeyProvider
+from agora_common.provider_keys import provider_key
 
 
 @dataclass(frozen=True, slots=True)
 class AgentSecret:
     current: str
     previous: str | None
-
-
-class MissingProviderKey(NotFound):
-    code = "PROVIDER_KEY_MISSING"
 
 
 class AuthSecrets:
@@ -60,13 +55,4 @@ class AuthSecrets:
 
     async def provider_key(self, uid: str, provider: str) -> str:
         """The caller's own key for `provider`, for one call; never stored here."""
-        provider = KeyProvider(provider).value  # the card was checked; never trust it blindly
-        path = f"/internal/api-keys/{quote(uid, safe='')}/{provider}"
-        response = await self._services.request("auth", "GET", path)
-        if response.status_code == 404:
-            raise MissingProviderKey(
-                f"This agent needs your {provider} API key; add it with PATCH /auth/user/api-keys"
-            )
-        if response.status_code != 200:
-            raise BadGateway("Your provider key is unavailable right now")
-        return str(response.json()["api_key"])
+        return await provider_key(self._services, uid, provider, why="This agent")

@@ -11,10 +11,12 @@ from datetime import timedelta
 from agora_common.agents import AgentDirectory
 from agora_common.answer_cache import AnswerCache
 from agora_common.app import Resources
+from agora_common.egress import EgressGuard
+from agora_common.egress_client import make_guarded_client
 from agora_tool.approval import ApprovalService
 from agora_tool.catalog import CatalogService
 from agora_tool.catalog_sync import CatalogSync
-from agora_tool.factory_service import FactoryService
+from agora_tool.factory_service import FactoryService, LlmProviders
 from agora_tool.jobs import JobRepository
 from agora_tool.repository import ToolRepository
 from agora_tool.settings import ToolSettings
@@ -44,6 +46,10 @@ async def build(
         stack.push_async_callback(_cancel, loop)
     catalog = CatalogService(repository, cache)
     jobs = JobRepository(resources.firestore, timeout_s=settings.dependency_timeout_s)
+    # The llm kind calls the user's provider: the one egress rule, no redirects.
+    guard = EgressGuard(allowed_endpoints=settings.egress_local_endpoints)
+    llm_http = make_guarded_client(guard, timeout_s=settings.llm_timeout_s)
+    stack.push_async_callback(llm_http.aclose)
     factory = FactoryService(
         jobs,
         resources.blobs,
@@ -51,6 +57,7 @@ async def build(
         concurrency=settings.generate_concurrency,
         job_ttl=timedelta(days=settings.job_ttl_days),
         check_timeout_s=settings.check_timeout_s,
+        llm=LlmProviders(llm_http, dict(settings.llm_base_urls)),
     )
     stack.push_async_callback(factory.aclose)
     submissions = SubmissionService(

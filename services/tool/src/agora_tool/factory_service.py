@@ -3,7 +3,9 @@
 `POST /generate` checks the request at once (a bad schema or OpenAPI document is a 4xx then)
 and answers 202 with a job; the work runs beside the answer, a bounded number at a time:
 
-1. generating: the package files from templates (`agora_tool.factory`), deterministically;
+1. generating: the package files from templates (`agora_tool.factory`), deterministically; for
+   the `llm` kind the user's own provider (their key, read from auth when the job is asked for
+   and held only by the job's coroutine) writes the function body first;
 2. formatting: ruff format and ruff check must find nothing;
 3. checking: vetting scans the files (bandit, semgrep, detect-secrets) and runs the package's
    own tests in its sandbox, with the scanners' caps;
@@ -18,21 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from agora_common.background import BesideTheAnswer
 from agora_common.blobs import BlobStore
-from agora_common.errors import AgoraError, NotFound, ServiceUnavailable, ValidationFailed
+from agora_common.errors import AgoraError, NotFound, ServiceUnavailable
 from agora_common.iam.client import ServiceClient
 from agora_common.models import UserIdentity
+from agora_common.provider_keys import provider_key
 from agora_tool.factory import (
     GeneratedPackage,
     GenerateRequest,
     Problem,
     ToolKind,
     generate,
+    generate_llm,
     verify_format,
 )
 from agora_tool.jobs import STEPS, Job, JobRepository, job_id_for
@@ -44,15 +51,16 @@ CHECK_ATTEMPTS = 5
 ABANDONED_AFTER = timedelta(minutes=15)
 
 
+@dataclass(frozen=True)
+class LlmProviders:
+    """How the llm kind reaches providers: an egress-guarded client, and API base overrides."""
+
+    http: httpx.AsyncClient
+    base_urls: Mapping[str, str]
+
+
 class JobNotFound(NotFound):
     code, message = "JOB_NOT_FOUND", "Generation job not found"
-
-
-class LlmNotOffered(ValidationFailed):
-    code = "LLM_KIND_NOT_OFFERED"
-    message = (
-        "This service does not generate llm tools yet: generate a python tool and fill in its body"
-    )
 
 
 class PackageNotReady(AgoraError):
@@ -70,7 +78,9 @@ class FactoryService:
         concurrency: int,
         job_ttl: timedelta,
         check_timeout_s: float,
+        llm: LlmProviders,
     ) -> None:
+        self._llm = llm
         self._jobs = jobs
         self._blobs = blobs
         self._services = services
@@ -82,10 +92,14 @@ class FactoryService:
     async def start(self, user: UserIdentity, request: GenerateRequest) -> tuple[Job, bool]:
         """The job for this request (new, or the one already asked for); True if it is new."""
         assert user.uid is not None
-        if request.kind is ToolKind.LLM:
-            raise LlmNotOffered(details=[{"path": "$.body.kind", "message": "llm"}])
         if self._blobs is None:
             raise ServiceUnavailable("No source bucket is configured for packages")
+        api_key = None
+        if request.kind is ToolKind.LLM:  # 404 PROVIDER_KEY_MISSING now, not in the job
+            assert request.provider is not None
+            api_key = await provider_key(
+                self._services, user.uid, request.provider, why="An llm tool"
+            )
         body = request.model_dump(mode="json")
         job_id = job_id_for(user.uid, body)
         existing = await self._jobs.get(job_id)
@@ -93,7 +107,7 @@ class FactoryService:
             return existing, False
         job = Job.new(job_id, user.uid, datetime.now(UTC), self._ttl)
         await self._jobs.put(job)
-        self._beside.spawn(self._run(job, request))
+        self._beside.spawn(self._run(job, request, api_key))
         return job, True
 
     async def job(self, user: UserIdentity, job_id: str) -> Job:
@@ -109,11 +123,12 @@ class FactoryService:
         data = await self._blobs.get(package_blob_name(job.package_digest), max_bytes=64 << 20)
         return job, data
 
-    async def _run(self, job: Job, request: GenerateRequest) -> None:
+    async def _run(self, job: Job, request: GenerateRequest, api_key: str | None) -> None:
+        """The job's steps; the provider key (llm) lives in this coroutine only."""
         try:
             async with self._slots:
                 job = await self._step(job, "generating")
-                package = await asyncio.to_thread(generate, request)
+                package = await self._generate(request, api_key)
                 job = await self._step(job, "formatting")
                 problems = await asyncio.to_thread(verify_format, package.files)
                 report: list[dict[str, Any]] = [_format_check(problems)]
@@ -135,6 +150,17 @@ class FactoryService:
             message = exc.message if isinstance(exc, AgoraError) else "The generation failed"
             error = {"code": code, "message": message}
             await self._jobs.put(replace(job, status="failed", error=error))
+
+    async def _generate(self, request: GenerateRequest, api_key: str | None) -> GeneratedPackage:
+        if api_key is None:
+            return await asyncio.to_thread(generate, request)
+        assert request.provider is not None
+        return await generate_llm(
+            request,
+            api_key=api_key,
+            base_url=self._llm.base_urls.get(request.provider),
+            client=self._llm.http,
+        )
 
     async def _step(self, job: Job, step: str) -> Job:
         job = job.at_step(step, datetime.now(UTC))

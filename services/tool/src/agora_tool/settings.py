@@ -1,11 +1,11 @@
 """Settings of the tool service (env prefix `AGORA_TOOL_`)."""
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import PackageLimitSettings, ServiceSettings
+from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
 
 
 class ToolSettings(PackageLimitSettings, ServiceSettings):
@@ -31,9 +31,28 @@ class ToolSettings(PackageLimitSettings, ServiceSettings):
     generate_concurrency: int = Field(default=2, ge=1, le=16)
     job_ttl_days: int = Field(default=7, ge=1, le=90)
     check_timeout_s: float = Field(default=300.0, gt=0, le=900)
+    # The Tool Factory's `llm` kind: where each provider's OpenAI-compatible API answers, when
+    # not at its public address (a company proxy; locally, a stand-in), and how long one
+    # generation may wait for it.
+    llm_base_urls: dict[str, str] = Field(default_factory=dict)
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=300)
+    # Local development only: `address:port` endpoints the provider calls may reach besides
+    # public addresses.
+    egress_local_endpoints: tuple[str, ...] = ()
     # An approval deploys the agent: as long as vetting's own deploy wait, and a little more.
     approve_timeout_s: float = Field(default=330.0, gt=0, le=900)
     catalog_cache_ttl_s: int = Field(default=600, ge=1, le=86_400)
     # In-process reconcile every this many seconds (0: off). Production turns it off and lets
     # Cloud Scheduler call POST /internal/reconcile, since Cloud Run may pause idle instances.
     reconcile_interval_s: float = Field(default=300.0, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _local_only_tool_settings(self) -> Self:
+        if self.is_local:
+            return self
+        if self.egress_local_endpoints:
+            raise UnsafeSettingsError("tool: egress_local_endpoints is for local development only")
+        plain = sorted(p for p, url in self.llm_base_urls.items() if not url.startswith("https://"))
+        if plain:
+            raise UnsafeSettingsError(f"tool: llm_base_urls must be https: {', '.join(plain)}")
+        return self

@@ -26,7 +26,7 @@ async def _human_uid(user: HumanUser) -> str:
 
 ApiKeys = Annotated[ApiKeyService, Depends(provide(AuthContainer, lambda c: c.api_keys))]
 HumanUid = Annotated[str, Depends(_human_uid)]
-KeyReader = Annotated[str, Depends(services_only(*AuthSettings.key_reader_services))]
+KeyReader = Annotated[str, Depends(services_only(*AuthSettings.provider_key_services))]
 KeyChanges = Annotated[
     dict[Provider, ApiKeyValue | None],
     Body(
