@@ -181,3 +181,11 @@ def run_python(
         timeout=60,
         check=False,
     )
+
+
+def assert_all_pass(done: subprocess.CompletedProcess[str]) -> None:
+    """A package's own tests ran, and every one passed (none failed or skipped)."""
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " passed" in done.stdout
+    assert "failed" not in done.stdout
+    assert "skipped" not in done.stdout

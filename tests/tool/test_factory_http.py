@@ -21,6 +21,7 @@ from agora_registry.card_rules import validate_card
 from agora_tool.factory import GeneratedPackage, generate, verify_format
 from tests.support.servers import serving
 from tests.tool.factory_support import (
+    assert_all_pass,
     http_request,
     run_package_tests,
     run_python,
@@ -120,11 +121,7 @@ def test_the_package_layout_and_card(package: GeneratedPackage) -> None:
 
 
 def test_the_package_s_own_tests_pass_offline(written: Path) -> None:
-    done = run_package_tests(written)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "passed" in done.stdout
-    assert "failed" not in done.stdout
-    assert "skipped" not in done.stdout
+    assert_all_pass(run_package_tests(written))
 
 
 def test_the_package_s_tests_catch_an_undeclared_header(

@@ -25,6 +25,7 @@ from agora_registry.card_rules import validate_card
 from agora_tool.factory import GeneratedPackage, generate, verify_format
 from tests.tool.factory_support import (
     CONTACT_INPUT,
+    assert_all_pass,
     http_request,
     python_request,
     run_package_tests,
@@ -103,11 +104,7 @@ def test_the_card_is_one_the_registry_takes(package: GeneratedPackage) -> None:
 
 
 def test_the_package_s_own_tests_pass(written: Path) -> None:
-    done = run_package_tests(written)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert " passed" in done.stdout
-    assert "failed" not in done.stdout
-    assert "skipped" not in done.stdout
+    assert_all_pass(run_package_tests(written))
 
 
 def test_the_package_s_tests_catch_a_model_that_drifts_from_the_card(

@@ -198,8 +198,7 @@ def _array_filters(params: CatalogParams) -> list[tuple[ArrayField, str]]:
 
 
 def _matches(entry: ToolEntry, filters: list[tuple[ArrayField, str]]) -> bool:
-    document = entry.to_document()
-    return all(value in document[field] for field, value in filters)
+    return all(value in entry.array_field(field) for field, value in filters)
 
 
 def _material(scope: Scope, params: CatalogParams) -> list[str | None]:

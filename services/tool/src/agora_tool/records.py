@@ -168,10 +168,28 @@ class ToolEntry:
     def with_status(self, status: str, now: datetime) -> ToolEntry:
         return self if status == self.status else replace(self, status=status, updated_at=now)
 
+    @property
+    def terms(self) -> list[str]:
+        """What `q` matches (see `search_terms`)."""
+        return search_terms(self.name, self.content.description)
+
+    @property
+    def input_fields(self) -> list[str]:
+        """The input schema's top-level property names, case-folded (what `input_field` matches)."""
+        names = {str(k).casefold() for k in self.content.input_schema.get("properties", {})}
+        return sorted(names)[:64]
+
+    def array_field(self, name: str) -> list[str]:
+        """One of the fields queries filter with array-contains."""
+        match name:
+            case "terms":
+                return self.terms
+            case "input_fields":
+                return self.input_fields
+            case _:
+                return list(self.tags)
+
     def to_document(self) -> dict[str, Any]:
-        input_fields = sorted(
-            {str(k).casefold() for k in self.content.input_schema.get("properties", {})}
-        )
         return {
             "tool_id": self.tool_id,
             "name": self.name,
@@ -194,8 +212,8 @@ class ToolEntry:
             "updated_at": self.updated_at,
             "version_conflict": self.version_conflict,
             # What queries filter on.
-            "terms": search_terms(self.name, self.content.description),
-            "input_fields": input_fields[:64],
+            "terms": self.terms,
+            "input_fields": self.input_fields,
             "sort_key": self.sort_key,
         }
 
