@@ -19,7 +19,7 @@ install: ## Install everything the fleet and the tests need (uv, workspace, npm,
 	@./scripts/bootstrap.sh
 
 .PHONY: dev
-dev: install ## Run the whole fleet locally on the emulators (gateway at http://localhost:8080)
+dev: install web-build ## Run the whole fleet and the console locally on the emulators (console at http://localhost:5000)
 	uv run --frozen python -m agora_devstack.fleet
 
 .PHONY: emulators
@@ -44,8 +44,17 @@ typecheck: ## Strict type check of the shared libraries and every service
 pytest: ## The pytest suite (starts its own emulators on free ports)
 	uv run --frozen pytest
 
+.PHONY: web-build
+web-build: ## Build the web console into web/dist (type check included)
+	npm --prefix web run --silent build
+
+.PHONY: web-test
+web-test: ## The console's unit tests (Vitest) and its first-page size budget
+	npm --prefix web run --silent test
+	npm --prefix web run --silent size
+
 .PHONY: test
-test: install lint typecheck pytest ## Everything CI runs: lint, type check, the whole suite
+test: install lint typecheck web-build web-test pytest ## Everything CI runs: lint, type check, the console, the whole suite
 
 .PHONY: check
 check: test ## Alias of test
@@ -83,8 +92,15 @@ deploy-%: ## Build, push and deploy one service to Cloud Run (e.g. make deploy-r
 	gcloud run deploy agora-$* --project $(PROJECT_ID) --region $(REGION) \
 	  --image $(IMAGE_REPO)/$*:$(TAG) --quiet
 
+.PHONY: deploy-web
+deploy-web: install web-build ## Deploy the console to Firebase Hosting (needs FIREBASE_API_KEY)
+	@[ -n "$(PROJECT_ID)" ] || { echo "set PROJECT_ID (or gcloud config set project)"; exit 2; }
+	@[ -n "$(FIREBASE_API_KEY)" ] || { echo "set FIREBASE_API_KEY (the project's web API key)"; exit 2; }
+	PROJECT_ID=$(PROJECT_ID) uv run --frozen python -m agora_devstack.web_config > web/dist/config.json
+	npx firebase deploy --only hosting --project $(PROJECT_ID) --non-interactive
+
 .PHONY: deploy
-deploy: $(addprefix deploy-,$(SERVICES)) ## Deploy every service
+deploy: $(addprefix deploy-,$(SERVICES)) deploy-web ## Deploy every service and the console
 
 .PHONY: clean
 clean: ## Remove local state (emulator logs, dev keys) and caches

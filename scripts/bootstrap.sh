@@ -2,7 +2,7 @@
 # Installs what `make dev` and `make test` need on a fresh machine, and nothing already present:
 # uv, the Python workspace (from uv.lock), the BigQuery and Cloud Tasks emulators' own environments
 # (from tools/bqemulator/uv.lock and tools/cloudtasks/uv.lock), the pinned npm packages, and
-# redis-server.
+# redis-server and Chromium (for the console's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,18 +33,25 @@ UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/semgrep
 say "syncing the Cloud Tasks emulator's environment from tools/cloudtasks/uv.lock"
 UV_PYTHON_DOWNLOADS=never uv sync --frozen --quiet --project tools/cloudtasks
 
-command -v node >/dev/null 2>&1 || die "Node.js 20+ is required for the Firebase emulators"
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \
-   && [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing the emulator npm packages (first time: a few minutes)"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
-
-if ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing redis-server from Debian's packages"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  else
-    die "redis-server is missing: install it (e.g. 'sudo apt-get install redis-server')"
+command -v node >/dev/null 2>&1 || die "Node.js 20+ is required for the Firebase emulators and the console"
+npm_ci() {  # npm_ci <folder> <what>: npm ci there unless its node_modules already match the lock
+  local lock="$1/package-lock.json" installed="$1/node_modules/.package-lock.json"
+  if [ ! -f "$installed" ] || { ! cmp -s "$lock" "$installed" && [ "$lock" -nt "$installed" ]; }; then
+    say "installing $2 (first time: a few minutes)"
+    npm ci --prefix "$1" --no-audit --no-fund --loglevel=error
   fi
-fi
+}
+npm_ci . "the emulator npm packages"
+npm_ci web "the web console's npm packages"
+
+apt_install() {  # apt_install <command> <package> <why>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $2 from Debian's packages ($3)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  else
+    die "$2 is missing ($3): install it (e.g. 'sudo apt-get install $2')"
+  fi
+}
+apt_install redis-server redis-server "the rate limits and caches"
+apt_install chromium chromium "the console's browser tests"

@@ -14,11 +14,11 @@ export function ErrorNotice({ error }: { error: unknown }) {
           <Link to="/signin">Sign in again</Link>
         </p>
       )}
-      {apiError.status === 422 && apiError.fieldProblems.length > 0 && (
+      {apiError.fieldProblems.length > 0 && (
         <ul className="problems">
           {apiError.fieldProblems.map((problem) => (
             <li key={problem.path + problem.message}>
-              <code>{problem.path.replace(/^\$\.body\.?/, "") || "request"}</code>: {problem.message}
+              <code>{problem.path.replace(/^\$\.(body\.?)?/, "") || "request"}</code>: {problem.message}
             </li>
           ))}
         </ul>

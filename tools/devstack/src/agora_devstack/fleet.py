@@ -20,6 +20,7 @@ from agora_devstack.accounts import (
     create_demo_accounts,
     grant_demo_admins,
 )
+from agora_devstack.console import DEFAULT_PORT as CONSOLE_PORT
 from agora_devstack.emulators import EmulatorPorts, EmulatorSuite, repo_root
 from agora_devstack.fleetspec import (
     DEFAULT_PORTS,
@@ -54,8 +55,11 @@ class Fleet:
         service_ports: Mapping[str, int],
         emulator_ports: EmulatorPorts,
         log_dir: Path,
+        console_port: int = CONSOLE_PORT,
     ) -> None:
         self.service_ports = dict(service_ports)
+        self.console_port = console_port
+        self.console_url = f"http://localhost:{console_port}"
         self.log_dir = log_dir
         self.emulators = EmulatorSuite(emulator_ports, project_id=PROJECT_ID, log_dir=log_dir)
         # Services log beside the emulators, in their own folder (the Auth emulator is `auth` too).
@@ -68,6 +72,7 @@ class Fleet:
             state_dir=log_dir,
             project_id=PROJECT_ID,
             kek_file=repo_root() / DEFAULT_LOCAL_KEK_FILE,
+            console_origins=(self.console_url, f"http://{HOST}:{console_port}"),
         )
         self.agents: list[SeededAgent] = []
 
@@ -75,10 +80,9 @@ class Fleet:
         return self.spec.url(name)
 
     def start(self) -> None:
-        for name, port in self.service_ports.items():
-            ensure_port_free(
-                HOST, port, f"{name} service", "stop what holds it (another make dev?)"
-            )
+        ports = {**{f"{name} service": p for name, p in self.service_ports.items()}}
+        for label, port in (ports | {"web console": self.console_port}).items():
+            ensure_port_free(HOST, port, label, "stop what holds it (another make dev?)")
         self.emulators.start()
         emulator_env = self.emulators.env()
         for name in SERVICES:
@@ -91,11 +95,34 @@ class Fleet:
                 wait=False,
                 label=f"{name} service",
             )
+        self._start_console(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"])
         self.supervisor.wait_ready()
         create_demo_accounts(emulator_env["FIREBASE_AUTH_EMULATOR_HOST"], PROJECT_ID)
         grant_demo_admins(self.spec.env_for("auth"))
         self.agents = self._seed_agents(emulator_env)
         self._write_state(emulator_env)
+
+    def _start_console(self, auth_emulator: str) -> None:
+        """The built console (web/dist), served as Firebase Hosting would serve it."""
+        self.supervisor.start(
+            "console",
+            [
+                sys.executable,
+                "-m",
+                "agora_devstack.console",
+                f"--port={self.console_port}",
+                f"--gateway={self.url('gateway')}",
+                f"--auth-emulator={auth_emulator}",
+                f"--project={PROJECT_ID}",
+            ],
+            env={},
+            ready=http_ready(
+                f"http://{HOST}:{self.console_port}/config.json", ok=lambda s: s == 200
+            ),
+            timeout=15.0,
+            wait=False,
+            label="web console",
+        )
 
     def _seed_agents(self, emulator_env: Mapping[str, str]) -> list[SeededAgent]:
         """Genesis and QuantFlow, registered by the demo user, vetted, deployed and active."""
@@ -113,6 +140,7 @@ class Fleet:
         children = self._children()
         state = {
             "services": {name: self.url(name) for name in SERVICES},
+            "console": self.console_url,
             "emulators": dict(emulator_env),
             "pids": {name: {"pid": c.pid, "pgid": c.pgid} for name, c in children.items()},
             "dev_key_file": str(self.spec.key.key_file),
@@ -141,7 +169,7 @@ class Fleet:
 
 def _banner(fleet: Fleet) -> str:
     auth = fleet.emulators.env()["FIREBASE_AUTH_EMULATOR_HOST"]
-    lines = ["", "Agora is running locally.", ""]
+    lines = ["", "Agora is running locally.", "", f"  {'console':<10} {fleet.console_url}"]
     lines += [f"  {name:<10} {fleet.url(name)}" for name in SERVICES]
     lines += ["", "  emulators  " + "  ".join(f"{k}={v}" for k, v in fleet.emulators.env().items())]
     lines += ["", "Demo accounts (password: " + DEMO_PASSWORD + "):"]
@@ -190,11 +218,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     log_dir = args.log_dir or repo_root() / ".local" / "logs"
     if args.free_ports:
-        service_ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        *ports, console_port = free_ports(len(SERVICES) + 1)
+        service_ports = dict(zip(SERVICES, ports, strict=True))
         emulator_ports = EmulatorPorts.free()
     else:
         service_ports, emulator_ports = DEFAULT_PORTS, EmulatorPorts()
-    fleet = Fleet(service_ports=service_ports, emulator_ports=emulator_ports, log_dir=log_dir)
+        console_port = CONSOLE_PORT
+    fleet = Fleet(
+        service_ports=service_ports,
+        emulator_ports=emulator_ports,
+        log_dir=log_dir,
+        console_port=console_port,
+    )
     print("Starting the emulators and the seven services (first start: ~20 s)...", flush=True)
     try:
         fleet.start()

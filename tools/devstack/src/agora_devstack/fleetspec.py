@@ -111,6 +111,8 @@ class LocalFleet:
     kek_file: Path | None = None
     # `address:port` of agents started outside the executor's runtime (tests' stand-ins).
     agent_endpoints: tuple[str, ...] = ()
+    # Browser origins of the web console: the gateway's CORS allows them, and only them.
+    console_origins: tuple[str, ...] = ()
     # The emulator sends no OIDC token: the vetting service's tasks carry this credential instead.
     task_credential: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -173,7 +175,7 @@ class LocalFleet:
         """What one service needs only when it runs here."""
         match name:
             case "gateway":  # nothing in front of it locally: the peer is the client
-                return {"trusted_proxy_hops": 0}
+                return {"trusted_proxy_hops": 0, "cors_origins": self.console_origins}
             case "auth":
                 kek_file = self.kek_file or self.state_dir / "keys" / "api-keys-kek.json"
                 return {"local_kek_file": kek_file}
