@@ -3,11 +3,15 @@ page of the frame is accessible, on a phone's width too."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
+from playwright.sync_api import Browser as PlaywrightBrowser
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Stack
+from tests.e2e.console.conftest import serve_console
 from tests.e2e.console.support import PHONE, Browser, Console, assert_accessible, go, snap
 from tests.support.firebase import EmulatorUser
 
@@ -97,3 +101,22 @@ def test_on_a_phone_the_menu_folds(browser: Browser, people: dict[str, EmulatorU
     snap(page, "phone-menu")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a phone: {width}px"
+
+
+def test_a_429_shows_its_wait(stack: Stack, chromium: PlaywrightBrowser) -> None:
+    user = stack.auth.sign_up(name="hasty")
+    with serve_console(stack, rate_limits={"auth": "2/minute"}) as console:
+        driver = Browser(chromium, console)
+        try:
+            page = driver.open(user, path="/account")  # the profile read is the first call
+            save = page.get_by_role("button", name="Save")
+            page.get_by_label("Display name").fill("Hasty")
+            save.click()  # the second
+            expect(page.get_by_role("status")).to_have_text("Saved.")
+            save.click()  # the third, over the limit
+            alert = page.get_by_role("alert")
+            expect(alert).to_contain_text(re.compile(r"Please wait \d+ seconds? and try again"))
+            wait = int(alert.locator("[data-retry-after]").get_attribute("data-retry-after") or 0)
+            assert 0 < wait <= 60
+        finally:
+            driver.close()

@@ -29,7 +29,8 @@ export function ProfilePage() {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (displayName !== null) save.mutate(displayName);
+    const name = displayName ?? profile.data?.display_name ?? session.user?.displayName ?? "";
+    save.mutate(name);
   }
 
   return (
@@ -47,7 +48,7 @@ export function ProfilePage() {
             <label>
               Display name
               <input
-                value={displayName ?? profile.data.display_name ?? ""}
+                value={displayName ?? profile.data.display_name ?? session.user?.displayName ?? ""}
                 onChange={(e) => setDisplayName(e.target.value)}
               />
             </label>
