@@ -1,6 +1,7 @@
 // The size budget: the JavaScript the first page (/ → /agents, the directory) loads, gzipped.
 // Walks Vite's build manifest from index.html and the directory page through their static
-// imports, so lazily loaded pages do not count. Fails above the budget.
+// imports, so lazily loaded pages do not count (an entry not in the build, such as a page still
+// to come, adds nothing). Fails above the budget.
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 

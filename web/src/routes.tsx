@@ -1,42 +1,25 @@
 /**
- * Every page of the console. Pages past the first are loaded on demand, so the first page's
- * JavaScript stays small (the size budget is in docs/benchmarks.md).
+ * Every page of the console and who may open it. Pages with heavy dependencies (forms from
+ * schemas, charts) are to be loaded on demand with `lazy`, so the first page's JavaScript stays
+ * small (the size budget is in docs/benchmarks.md).
  */
-import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from "react";
+import type { ReactNode } from "react";
 import { Navigate, type RouteObject } from "react-router-dom";
 import { Layout, RequireUser } from "./components/Layout";
-import { Loading } from "./components/bits";
+import { NotBuilt } from "./pages/NotBuilt";
 import { ProfilePage } from "./pages/account/Profile";
 import { SignInPage } from "./pages/account/SignIn";
 
-type Page = LazyExoticComponent<ComponentType>;
+/** Who may open a page: anyone, signed-in users, or admins. */
+type Access = "anyone" | "user" | "admin";
 
-const pages = {
-  directory: lazy(() => import("./pages/directory/DirectoryPage")),
-  agent: lazy(() => import("./pages/directory/AgentPage")),
-  tryTool: lazy(() => import("./pages/directory/TryToolPage")),
-  myAgents: lazy(() => import("./pages/agents/MyAgentsPage")),
-  register: lazy(() => import("./pages/agents/RegisterPage")),
-  myAgent: lazy(() => import("./pages/agents/MyAgentPage")),
-  keys: lazy(() => import("./pages/keys/KeysPage")),
-  usage: lazy(() => import("./pages/usage/UsagePage")),
-  catalog: lazy(() => import("./pages/catalog/CatalogPage")),
-  tool: lazy(() => import("./pages/catalog/ToolPage")),
-  factory: lazy(() => import("./pages/factory/FactoryPage")),
-  job: lazy(() => import("./pages/factory/JobPage")),
-  queue: lazy(() => import("./pages/admin/QueuePage")),
-  users: lazy(() => import("./pages/admin/UsersPage")),
-  dashboard: lazy(() => import("./pages/admin/DashboardPage")),
-  alerts: lazy(() => import("./pages/admin/AlertsPage")),
-} satisfies Record<string, Page>;
-
-function show(Component: Page, access: "anyone" | "user" | "admin" = "anyone") {
-  const page = (
-    <Suspense fallback={<Loading />}>
-      <Component />
-    </Suspense>
-  );
+function guard(page: ReactNode, access: Access): ReactNode {
   return access === "anyone" ? page : <RequireUser admin={access === "admin"}>{page}</RequireUser>;
+}
+
+/** A routed page still to come (docs/console.md lists which). */
+function notBuilt(title: string, access: Access = "anyone"): ReactNode {
+  return guard(<NotBuilt title={title} />, access);
 }
 
 export const routes: RouteObject[] = [
@@ -46,23 +29,23 @@ export const routes: RouteObject[] = [
       { index: true, element: <Navigate to="/agents" replace /> },
       { path: "signin", element: <SignInPage mode="signin" /> },
       { path: "signup", element: <SignInPage mode="signup" /> },
-      { path: "account", element: <RequireUser><ProfilePage /></RequireUser> },
-      { path: "agents", element: show(pages.directory) },
-      { path: "agents/:agentId", element: show(pages.agent) },
-      { path: "agents/:agentId/tools/:toolName", element: show(pages.tryTool, "user") },
-      { path: "my/agents", element: show(pages.myAgents, "user") },
-      { path: "my/agents/new", element: show(pages.register, "user") },
-      { path: "my/agents/:agentId", element: show(pages.myAgent, "user") },
-      { path: "my/keys", element: show(pages.keys, "user") },
-      { path: "my/usage", element: show(pages.usage, "user") },
-      { path: "tools", element: show(pages.catalog) },
-      { path: "tools/:toolId", element: show(pages.tool) },
-      { path: "factory", element: show(pages.factory, "user") },
-      { path: "factory/jobs/:jobId", element: show(pages.job, "user") },
-      { path: "admin/queue", element: show(pages.queue, "admin") },
-      { path: "admin/users", element: show(pages.users, "admin") },
-      { path: "admin/dashboard", element: show(pages.dashboard, "admin") },
-      { path: "admin/alerts", element: show(pages.alerts, "admin") },
+      { path: "account", element: guard(<ProfilePage />, "user") },
+      { path: "agents", element: notBuilt("Agent directory") },
+      { path: "agents/:agentId", element: notBuilt("Agent") },
+      { path: "agents/:agentId/tools/:toolName", element: notBuilt("Try a tool", "user") },
+      { path: "my/agents", element: notBuilt("My agents", "user") },
+      { path: "my/agents/new", element: notBuilt("Register an agent", "user") },
+      { path: "my/agents/:agentId", element: notBuilt("My agent", "user") },
+      { path: "my/keys", element: notBuilt("My API keys", "user") },
+      { path: "my/usage", element: notBuilt("My usage and costs", "user") },
+      { path: "tools", element: notBuilt("Tool catalog") },
+      { path: "tools/:toolId", element: notBuilt("Tool") },
+      { path: "factory", element: notBuilt("Tool Factory", "user") },
+      { path: "factory/jobs/:jobId", element: notBuilt("Tool Factory job", "user") },
+      { path: "admin/queue", element: notBuilt("Vetting queue", "admin") },
+      { path: "admin/users", element: notBuilt("Users", "admin") },
+      { path: "admin/dashboard", element: notBuilt("Dashboard", "admin") },
+      { path: "admin/alerts", element: notBuilt("Alerts", "admin") },
       { path: "*", element: <NotFound /> },
     ],
   },
