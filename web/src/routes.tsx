@@ -3,9 +3,10 @@
  * schemas, charts) are to be loaded on demand with `lazy`, so the first page's JavaScript stays
  * small (the size budget is in docs/benchmarks.md).
  */
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { Navigate, type RouteObject } from "react-router-dom";
 import { Layout, RequireUser } from "./components/Layout";
+import { Loading } from "./components/bits";
 import { NotBuilt } from "./pages/NotBuilt";
 import { ProfilePage } from "./pages/account/Profile";
 import { SignInPage } from "./pages/account/SignIn";
@@ -15,6 +16,12 @@ type Access = "anyone" | "user" | "admin";
 
 function guard(page: ReactNode, access: Access): ReactNode {
   return access === "anyone" ? page : <RequireUser admin={access === "admin"}>{page}</RequireUser>;
+}
+
+const DirectoryPage = lazy(() => import("./pages/directory/DirectoryPage"));
+
+function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
+  return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
 }
 
 /** A routed page still to come (docs/console.md lists which). */
@@ -30,7 +37,7 @@ export const routes: RouteObject[] = [
       { path: "signin", element: <SignInPage mode="signin" /> },
       { path: "signup", element: <SignInPage mode="signup" /> },
       { path: "account", element: guard(<ProfilePage />, "user") },
-      { path: "agents", element: notBuilt("Agent directory") },
+      { path: "agents", element: onDemand(<DirectoryPage />) },
       { path: "agents/:agentId", element: notBuilt("Agent") },
       { path: "agents/:agentId/tools/:toolName", element: notBuilt("Try a tool", "user") },
       { path: "my/agents", element: notBuilt("My agents", "user") },
