@@ -19,6 +19,7 @@ function guard(page: ReactNode, access: Access): ReactNode {
 }
 
 const DirectoryPage = lazy(() => import("./pages/directory/DirectoryPage"));
+const AgentPage = lazy(() => import("./pages/directory/AgentPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
@@ -38,7 +39,7 @@ export const routes: RouteObject[] = [
       { path: "signup", element: <SignInPage mode="signup" /> },
       { path: "account", element: guard(<ProfilePage />, "user") },
       { path: "agents", element: onDemand(<DirectoryPage />) },
-      { path: "agents/:agentId", element: notBuilt("Agent") },
+      { path: "agents/:agentId", element: onDemand(<AgentPage />) },
       { path: "agents/:agentId/tools/:toolName", element: notBuilt("Try a tool", "user") },
       { path: "my/agents", element: notBuilt("My agents", "user") },
       { path: "my/agents/new", element: notBuilt("Register an agent", "user") },

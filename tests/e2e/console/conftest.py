@@ -46,7 +46,10 @@ def console(stack: Stack) -> Iterator[Console]:
         yield served
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running
+# in the main thread while it is open, and every later test that calls
+# asyncio.run() would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[PlaywrightBrowser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

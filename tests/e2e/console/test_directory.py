@@ -57,3 +57,35 @@ def test_anyone_finds_active_agents_and_owners_see_their_own(
 
     nothing = browser.open(path=f"/agents?q=Nothing{secrets.token_hex(4)}")
     expect(nothing.get_by_text("No agents match this search.")).to_be_visible()
+
+
+def test_an_agent_s_page_shows_its_card_tools_and_manifest(
+    browser: Browser, stack: Stack, people: dict[str, EmulatorUser]
+) -> None:
+    stem, tag = f"Card{secrets.token_hex(3)}", f"t{secrets.token_hex(3)}"
+    active = register(stack, people["owner"], f"{stem} Live", tag)
+    stack.set_status(active, "vetted", "active")
+    pending = register(stack, people["owner"], f"{stem} Hidden", tag)
+
+    page = browser.open(path=f"/agents?q={stem}")
+    page.get_by_role("link", name=f"{stem} Live").click()
+    expect(page).to_have_url(f"{browser.console.url}/agents/{active}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{stem} Live")
+    tools = page.get_by_role("list", name="Tools").get_by_role("listitem")
+    expect(tools).to_have_count(1)
+    tools.first.get_by_text("Input schema").click()
+    expect(page.get_by_label("Input schema of black_scholes")).to_contain_text('"spot"')
+    manifest = page.get_by_role("link", name="The agent's manifest (its card as JSON)")
+    href = manifest.get_attribute("href") or ""
+    assert href == f"{browser.console.gateway}/api/v1/agents/{active}/manifest"
+    assert_accessible(page)
+    snap(page, "agent")
+
+    # A pending agent is its owner's: anyone else is told it is not there.
+    stranger = browser.open(people["other"])
+    go(stranger, f"/agents/{pending}")
+    expect(stranger.get_by_role("alert")).to_contain_text("Not found")
+    owner = browser.open(people["owner"])
+    go(owner, f"/agents/{pending}")
+    expect(owner.get_by_role("heading", level=1)).to_contain_text("Pending vetting")
+    expect(owner.get_by_role("heading", name="Health")).to_be_visible()

@@ -1,7 +1,7 @@
 /** The agent directory: search by name prefix, tag and tool; the filters live in the URL. */
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 import { useApi } from "../../api/context";
 import type { AgentSummary, Page } from "../../api/types";
 import { useSession } from "../../auth";
@@ -63,7 +63,7 @@ export default function DirectoryPage() {
         {agents.map((agent) => (
           <li key={agent.id} className="card">
             <h2>
-              {agent.name}
+              <Link to={`/agents/${agent.id}`}>{agent.name}</Link>
               {(mine || agent.status !== "active") && <StatusBadge status={agent.status} />}
             </h2>
             <p>{agent.description}</p>
