@@ -20,6 +20,7 @@ function guard(page: ReactNode, access: Access): ReactNode {
 
 const DirectoryPage = lazy(() => import("./pages/directory/DirectoryPage"));
 const AgentPage = lazy(() => import("./pages/directory/AgentPage"));
+const TryToolPage = lazy(() => import("./pages/directory/TryToolPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
@@ -40,7 +41,7 @@ export const routes: RouteObject[] = [
       { path: "account", element: guard(<ProfilePage />, "user") },
       { path: "agents", element: onDemand(<DirectoryPage />) },
       { path: "agents/:agentId", element: onDemand(<AgentPage />) },
-      { path: "agents/:agentId/tools/:toolName", element: notBuilt("Try a tool", "user") },
+      { path: "agents/:agentId/tools/:toolName", element: onDemand(<TryToolPage />, "user") },
       { path: "my/agents", element: notBuilt("My agents", "user") },
       { path: "my/agents/new", element: notBuilt("Register an agent", "user") },
       { path: "my/agents/:agentId", element: notBuilt("My agent", "user") },

@@ -1,7 +1,8 @@
 """The console in headless Chromium against the real fleet on the emulators.
 
 Fixtures: `console` (the built console and a gateway whose CORS admits it), `browser` (fresh
-contexts per test; a test fails on any uncaught error in a page).
+contexts per test; a test fails on any uncaught error in a page), `quantflow` (an active
+QuantFlow agent the owner registered, running on the local runtime).
 `serve_console(stack, **gateway_settings)` serves another console, e.g. on a gateway with
 tight rate limits. See `support.py` for signing in, axe and screenshots.
 """
@@ -16,9 +17,12 @@ import pytest
 from playwright.sync_api import Browser as PlaywrightBrowser
 from playwright.sync_api import sync_playwright
 
+from agora_devstack.agents import local_agent, registration_card
 from agora_devstack.console import console_config, create_console_app
-from tests.e2e.conftest import PROJECT, Stack
+from tests.e2e.conftest import PROJECT, Stack, unique_name
 from tests.e2e.console.support import CHROMIUM, CHROMIUM_ARGS, Browser, Console, ensure_built
+from tests.e2e.test_execute import call, deploy_as_vetting
+from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.integration
@@ -65,3 +69,18 @@ def browser(chromium: PlaywrightBrowser, console: Console) -> Iterator[Browser]:
     yield driver
     driver.close()
     assert not driver.console_errors, f"uncaught errors in the page: {driver.console_errors}"
+
+
+@pytest.fixture(scope="package")
+def quantflow(stack: Stack, people: dict[str, EmulatorUser]) -> dict[str, Any]:
+    """QuantFlow, registered by the owner, vetted and deployed by the local runtime: active."""
+    body = registration_card(local_agent("quantflow"), "quantflow")
+    body["name"] = unique_name("QuantFlow")
+    registered = call(stack, "POST", "/agents/register", people["owner"], json=body)
+    assert registered.status_code == 201, registered.text
+    agent: dict[str, Any] = registered.json()
+    stack.set_status(agent["id"], "vetted")
+    deployed = deploy_as_vetting(stack, agent["id"])
+    assert deployed.status_code == 200, deployed.text
+    assert deployed.json()["status"] == "active"
+    return agent

@@ -1,6 +1,6 @@
 /** One agent: its card, its tools and their schemas, its health, and its manifest. */
 import { useQuery } from "@tanstack/react-query";
-import { useParams } from "react-router-dom";
+import { Link, useParams } from "react-router-dom";
 import { useApi, useConfig } from "../../api/context";
 import type { Agent } from "../../api/types";
 import { useSession } from "../../auth";
@@ -66,6 +66,15 @@ export default function AgentPage() {
           <li key={tool.name} className="card">
             <h3>{tool.name}</h3>
             <p>{tool.description}</p>
+            {agent.data.status === "active" && (
+              <p>
+                <Link
+                  to={`/agents/${encodeURIComponent(agentId)}/tools/${encodeURIComponent(tool.name)}`}
+                >
+                  Try {tool.name}
+                </Link>
+              </p>
+            )}
             <details>
               <summary>Input schema</summary>
               <JsonView value={tool.input_schema} label={`Input schema of ${tool.name}`} />
