@@ -1,6 +1,6 @@
 /** One of the user's own agents: status and reason, vetting, edit (and resubmit), delete. */
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useApi } from "../../api/context";
 import { toApiError } from "../../api/errors";
@@ -29,9 +29,14 @@ export default function MyAgentPage() {
   const agent = useQuery({
     queryKey: ["my-agent", agentId],
     queryFn: () => api.get<Agent>(`/agents/${encodeURIComponent(agentId)}`),
+    staleTime: 0, // an admin may have decided since: read again on every visit
     refetchInterval: (query) =>
       ["pending-vetting", "vetted"].includes(query.state.data?.status ?? "") ? 5_000 : false,
   });
+  const rejectedNow = agent.data?.status === "rejected";
+  useEffect(() => {
+    if (rejectedNow) setEditing(true); // the form stays open through the resubmission
+  }, [rejectedNow]);
   if (agent.isPending) return <Loading what="Loading the agent" />;
   if (agent.error || agent.data.owner_uid !== session.user?.uid) {
     const status = agent.error ? toApiError(agent.error).status : 403;
@@ -89,7 +94,7 @@ export default function MyAgentPage() {
       )}
       <VettingPanel agentId={agentId} status={status} />
       <h2>{rejected ? "Change and resubmit" : "Edit"}</h2>
-      {editing || rejected ? (
+      {editing ? (
         <EditAgent agent={agent.data} />
       ) : (
         <button type="button" className="secondary" onClick={() => setEditing(true)}>

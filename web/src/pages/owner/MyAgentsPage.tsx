@@ -18,6 +18,7 @@ export default function MyAgentsPage() {
       api.get<Page<AgentSummary>>("/registry/search", { owner: "me", limit: 50, cursor: pageParam }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
+    staleTime: 0, // statuses change by others' hands (vetting): read again on every visit
   });
   const agents = results.data?.pages.flatMap((page) => page.items) ?? [];
   return (

@@ -109,7 +109,7 @@ function JsonTab({ register, mode }: { register: Register; mode: "json" | "a2a" 
       ? "The card as docs/api.md describes it: name, description, version, tools, deployment, …"
       : "An A2A AgentCard (name, description, version, url, skills, …). Its skills become tools that take any JSON object; the card is mapped here and sent to the registry.";
   return (
-    <form onSubmit={submit} className="stack" noValidate aria-label={label}>
+    <form onSubmit={submit} className="stack" noValidate aria-label={`Register from the ${mode === "json" ? "card" : "A2A card"}`}>
       <Field id={id} label={label} value={text} onChange={setText} hint={hint}
         messages={problem ? [problem] : undefined} multiline rows={16} />
       <ErrorNotice error={register.error} />
