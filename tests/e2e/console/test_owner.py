@@ -190,6 +190,7 @@ def test_edit_resubmit_and_delete_and_no_one_else_gets_in(
     other = browser.open(people["other"], path=f"/my/agents/{agent_id}")
     expect(other.get_by_role("alert")).to_contain_text("There is no agent of yours")
     assert_accessible(other)
+    snap(other, "my-agent-not-yours")
 
     page = browser.open(people["owner"], path=f"/my/agents/{agent_id}")
     page.get_by_role("button", name="Edit the card").click()
@@ -205,6 +206,7 @@ def test_edit_resubmit_and_delete_and_no_one_else_gets_in(
     page.get_by_role("link", name=name).click()
     expect(page.locator("h1 [data-status]")).to_have_text("Rejected")
     expect(page.get_by_test_id("status-reason")).to_have_text("e2e")
+    snap(page, "my-agent-rejected")
     page.get_by_label("Version").fill("1.0.1")
     page.get_by_role("button", name="Save and resubmit for vetting").click()
     expect(page.get_by_role("status").filter(has_text="pending vetting again")).to_be_visible()
