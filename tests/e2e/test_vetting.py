@@ -118,6 +118,53 @@ def test_the_main_journey(stack: Stack, people: dict[str, EmulatorUser], sources
     assert call(stack, "GET", f"/vetting/{agent_id}/decision", user).status_code == 403
 
 
+def test_the_owner_and_admins_read_the_latest_scan_and_no_one_else(
+    stack: Stack, people: dict[str, EmulatorUser], sources: Path
+) -> None:
+    """`GET /vetting/{id}/scan` follows the decision's rule: the owner and admins; another user
+    gets 404 while the agent is hidden from them and 403 once it is active; no service but the
+    gateway speaks for a user."""
+    owner, admin, user = people["owner"], people["admin"], people["user"]
+    agent_id = register(stack, owner)
+    path = f"/vetting/{agent_id}/scan"
+
+    receipt = eventually(
+        lambda: (r := call(stack, "GET", path, owner)).status_code == 200 and r.json(),
+        seconds=180,
+    )
+    assert receipt and receipt["agent_id"] == agent_id
+    assert call(stack, "GET", path, admin).json() == receipt
+    assert call(stack, "GET", path, None).status_code == 401
+    hidden = call(stack, "GET", path, user)
+    assert (hidden.status_code, hidden.json()["error"]["code"]) == (404, "AGENT_NOT_FOUND")
+    assert call(stack, "GET", f"/vetting/{agent_id}/decision", user).status_code == 404
+
+    stack.set_status(agent_id, "vetted", "active")
+    visible = call(stack, "GET", path, user)
+    assert (visible.status_code, visible.json()["error"]["code"]) == (403, "NOT_AGENT_OWNER")
+    assert call(stack, "GET", f"/vetting/{agent_id}/decision", user).status_code == 403
+
+    # Services call vetting directly: an allowlisted one without a user is anonymous (401), one
+    # claiming a user is refused, and one off the allowlist is refused outright.
+    url = f"{stack.vetting}/{agent_id}/scan"
+    owner_identity = UserIdentity(kind=CallerKind.USER, uid=owner.uid)
+    as_registry = httpx.get(url, headers=stack.as_service("registry", stack.vetting), timeout=10)
+    assert as_registry.status_code == 401
+    claiming = httpx.get(
+        url, headers=stack.as_service("registry", stack.vetting, owner_identity), timeout=10
+    )
+    assert (claiming.status_code, claiming.json()["error"]["code"]) == (
+        403,
+        "IDENTITY_NOT_ALLOWED",
+    )
+    outsider = httpx.get(url, headers=stack.as_service("analytics", stack.vetting), timeout=10)
+    assert (outsider.status_code, outsider.json()["error"]["code"]) == (403, "CALLER_NOT_ALLOWED")
+    as_gateway = httpx.get(
+        url, headers=stack.as_service("gateway", stack.vetting, owner_identity), timeout=10
+    )
+    assert as_gateway.status_code == 200
+
+
 def test_planted_secret_and_unsafe_call_are_findings_in_the_queue(
     stack: Stack, people: dict[str, EmulatorUser], sources: Path
 ) -> None:

@@ -21,6 +21,10 @@ function guard(page: ReactNode, access: Access): ReactNode {
 const DirectoryPage = lazy(() => import("./pages/directory/DirectoryPage"));
 const AgentPage = lazy(() => import("./pages/directory/AgentPage"));
 const TryToolPage = lazy(() => import("./pages/directory/TryToolPage"));
+const MyAgentsPage = lazy(() => import("./pages/owner/MyAgentsPage"));
+const RegisterPage = lazy(() => import("./pages/owner/RegisterPage"));
+const MyAgentPage = lazy(() => import("./pages/owner/MyAgentPage"));
+const KeysPage = lazy(() => import("./pages/owner/KeysPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
@@ -42,10 +46,10 @@ export const routes: RouteObject[] = [
       { path: "agents", element: onDemand(<DirectoryPage />) },
       { path: "agents/:agentId", element: onDemand(<AgentPage />) },
       { path: "agents/:agentId/tools/:toolName", element: onDemand(<TryToolPage />, "user") },
-      { path: "my/agents", element: notBuilt("My agents", "user") },
-      { path: "my/agents/new", element: notBuilt("Register an agent", "user") },
-      { path: "my/agents/:agentId", element: notBuilt("My agent", "user") },
-      { path: "my/keys", element: notBuilt("My API keys", "user") },
+      { path: "my/agents", element: onDemand(<MyAgentsPage />, "user") },
+      { path: "my/agents/new", element: onDemand(<RegisterPage />, "user") },
+      { path: "my/agents/:agentId", element: onDemand(<MyAgentPage />, "user") },
+      { path: "my/keys", element: onDemand(<KeysPage />, "user") },
       { path: "my/usage", element: notBuilt("My usage and costs", "user") },
       { path: "tools", element: notBuilt("Tool catalog") },
       { path: "tools/:toolId", element: notBuilt("Tool") },

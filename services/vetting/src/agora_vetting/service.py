@@ -178,7 +178,9 @@ class VettingService:
             latest_scan=latest,
         )
 
-    async def receipt(self, agent_id: str) -> ScanReceipt:
+    async def receipt(self, user: UserIdentity, agent_id: str) -> ScanReceipt:
+        """The owner's and admins' view of the latest scan receipt."""
+        await self._owned(user, agent_id, "Only the owner and admins see scans")
         found = await self._repo.latest_receipt(agent_id)
         if found is None:
             raise NotFound("No scan of this agent yet", code="NO_SCAN")
@@ -343,12 +345,15 @@ class VettingService:
 
     async def decision(self, user: UserIdentity, agent_id: str) -> Decision:
         """The owner's and admins' view of the current decision."""
-        agent = await self._agents.get(agent_id)
-        require_owner_or_admin(user, agent, "Only the owner and admins see decisions")
+        await self._owned(user, agent_id, "Only the owner and admins see decisions")
         found = await self._repo.decision(agent_id)
         if found is None:
             raise NotFound("No decision on this agent yet", code="NO_DECISION")
         return found
+
+    async def _owned(self, user: UserIdentity, agent_id: str, message: str) -> None:
+        """The owner and admins pass; others get 404 for an agent they may not see, else 403."""
+        require_owner_or_admin(user, await self._agents.get(agent_id), message)
 
 
 def _digest_of(agent: AgentView) -> str:

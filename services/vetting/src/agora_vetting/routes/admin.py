@@ -1,4 +1,4 @@
-"""The admins' queue and decisions; the owner's view of the current decision."""
+"""The admins' queue and decisions; the owner's view of the current decision and latest scan."""
 
 from __future__ import annotations
 
@@ -74,9 +74,12 @@ async def scan(agent_id: AgentId, admin: AdminUser, vetting: Vetting) -> ScanQue
     return await vetting.request_scan(agent_id, Actor.user(admin))
 
 
-@router.get("/{agent_id}/scan", response_model=ScanReceipt, summary="The latest scan (admins)")
-async def latest_scan(agent_id: AgentId, _: AdminUser, vetting: Vetting) -> ScanReceipt:
-    return await vetting.receipt(agent_id)
+@router.get(
+    "/{agent_id}/scan", response_model=ScanReceipt, summary="The latest scan (owner, admins)"
+)
+async def latest_scan(agent_id: AgentId, user: HumanUser, vetting: Vetting) -> ScanReceipt:
+    """As the decision: the owner and admins; 404 to others for an agent they may not see."""
+    return await vetting.receipt(user, agent_id)
 
 
 @router.post("/{agent_id}/approve", response_model=Decision, summary="Approve and deploy (admins)")
