@@ -25,6 +25,10 @@ const MyAgentsPage = lazy(() => import("./pages/owner/MyAgentsPage"));
 const RegisterPage = lazy(() => import("./pages/owner/RegisterPage"));
 const MyAgentPage = lazy(() => import("./pages/owner/MyAgentPage"));
 const KeysPage = lazy(() => import("./pages/owner/KeysPage"));
+const CatalogPage = lazy(() => import("./pages/tools/CatalogPage"));
+const ToolPage = lazy(() => import("./pages/tools/ToolPage"));
+const FactoryPage = lazy(() => import("./pages/factory/FactoryPage"));
+const JobPage = lazy(() => import("./pages/factory/JobPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
@@ -51,10 +55,10 @@ export const routes: RouteObject[] = [
       { path: "my/agents/:agentId", element: onDemand(<MyAgentPage />, "user") },
       { path: "my/keys", element: onDemand(<KeysPage />, "user") },
       { path: "my/usage", element: notBuilt("My usage and costs", "user") },
-      { path: "tools", element: notBuilt("Tool catalog") },
-      { path: "tools/:toolId", element: notBuilt("Tool") },
-      { path: "factory", element: notBuilt("Tool Factory", "user") },
-      { path: "factory/jobs/:jobId", element: notBuilt("Tool Factory job", "user") },
+      { path: "tools", element: onDemand(<CatalogPage />) },
+      { path: "tools/:toolId", element: onDemand(<ToolPage />) },
+      { path: "factory", element: onDemand(<FactoryPage />, "user") },
+      { path: "factory/jobs/:jobId", element: onDemand(<JobPage />, "user") },
       { path: "admin/queue", element: notBuilt("Vetting queue", "admin") },
       { path: "admin/users", element: notBuilt("Users", "admin") },
       { path: "admin/dashboard", element: notBuilt("Dashboard", "admin") },

@@ -59,3 +59,63 @@ export interface Execution {
   error?: { code: string; message: string } | null;
   duration_ms: number;
 }
+
+/** A catalog entry (`GET /tools/catalog`, `GET /tools/{tool_id}`). */
+export interface ToolEntry {
+  tool_id: string;
+  name: string;
+  description: string;
+  agent_id: string;
+  agent_name: string;
+  owner_uid?: string;
+  input_schema: Record<string, unknown>;
+  output_schema?: Record<string, unknown> | null;
+  tags: string[];
+  status: string;
+  current_version: string;
+  versions: string[];
+  created_at: string;
+  updated_at: string;
+  version_conflict?: string | null;
+}
+
+export interface ToolVersion {
+  tool_id: string;
+  version: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  output_schema?: Record<string, unknown> | null;
+  card_digest: string;
+  content_digest: string;
+  published_at: string;
+  deprecated: boolean;
+  deprecation_message?: string | null;
+}
+
+export interface ToolVersionList {
+  tool_id: string;
+  items: ToolVersion[];
+  latest: string | null;
+}
+
+/** A Tool Factory job (`GET /tools/generate/{job_id}`). */
+export interface FactoryJob {
+  job_id: string;
+  status: "queued" | "running" | "ready" | "failed" | string;
+  step?: string | null;
+  progress: { done: number; total: number };
+  package_digest?: string;
+  card?: AgentCard;
+  files?: Record<string, string>;
+  report: Array<Record<string, unknown>>;
+  error?: { code?: string; message?: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Submission {
+  agent_id: string;
+  status: AgentStatus;
+  package_digest: string;
+  tool_ids: string[];
+}
