@@ -20,6 +20,11 @@ function guard(page: ReactNode, access: Access): ReactNode {
 
 const DirectoryPage = lazy(() => import("./pages/directory/DirectoryPage"));
 const AgentPage = lazy(() => import("./pages/directory/AgentPage"));
+const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
+const QueuePage = lazy(() => import("./pages/admin/QueuePage"));
+const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
+const DashboardPage = lazy(() => import("./pages/admin/DashboardPage"));
+const AlertsPage = lazy(() => import("./pages/admin/AlertsPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
@@ -45,15 +50,15 @@ export const routes: RouteObject[] = [
       { path: "my/agents/new", element: notBuilt("Register an agent", "user") },
       { path: "my/agents/:agentId", element: notBuilt("My agent", "user") },
       { path: "my/keys", element: notBuilt("My API keys", "user") },
-      { path: "my/usage", element: notBuilt("My usage and costs", "user") },
+      { path: "my/usage", element: onDemand(<UsagePage />, "user") },
       { path: "tools", element: notBuilt("Tool catalog") },
       { path: "tools/:toolId", element: notBuilt("Tool") },
       { path: "factory", element: notBuilt("Tool Factory", "user") },
       { path: "factory/jobs/:jobId", element: notBuilt("Tool Factory job", "user") },
-      { path: "admin/queue", element: notBuilt("Vetting queue", "admin") },
-      { path: "admin/users", element: notBuilt("Users", "admin") },
-      { path: "admin/dashboard", element: notBuilt("Dashboard", "admin") },
-      { path: "admin/alerts", element: notBuilt("Alerts", "admin") },
+      { path: "admin/queue", element: onDemand(<QueuePage />, "admin") },
+      { path: "admin/users", element: onDemand(<UsersPage />, "admin") },
+      { path: "admin/dashboard", element: onDemand(<DashboardPage />, "admin") },
+      { path: "admin/alerts", element: onDemand(<AlertsPage />, "admin") },
       { path: "*", element: <NotFound /> },
     ],
   },
