@@ -42,6 +42,7 @@ function options(props: ChartProps, width: number): uPlot.Options {
     width,
     height,
     legend: { show: false },
+    padding: [12, 24, 0, 0],
     cursor: { show: !category, drag: { x: false, y: false } },
     scales: {
       x: category
@@ -61,7 +62,12 @@ function options(props: ChartProps, width: number): uPlot.Options {
             values: (_u, splits) => splits.map((i) => shorten(data.labels[i] ?? "")),
           }
         : axis,
-      { ...axis, values: (_u, splits) => splits.map(format), size: 60 },
+      {
+        ...axis,
+        values: (_u, splits) => splits.map(format),
+        // As wide as its longest label (about 7 px a character at uPlot's 12 px font).
+        size: (_u, values) => Math.max(40, ...(values ?? []).map((v) => String(v).length * 7 + 18)),
+      },
     ],
     series: [
       {},
@@ -80,6 +86,13 @@ function options(props: ChartProps, width: number): uPlot.Options {
   };
 }
 
+/** What is drawn: for bars, zero is no bar at all (not a hairline). */
+function drawn(data: ChartData, kind: ChartProps["kind"]): uPlot.AlignedData {
+  const aligned = toAligned(data);
+  if (kind !== "bars") return aligned;
+  return [aligned[0], ...aligned.slice(1).map((values) => Array.from(values, (v) => (v ? v : null)))] as uPlot.AlignedData;
+}
+
 function shorten(label: string): string {
   return label.length > 14 ? `${label.slice(0, 13)}…` : label;
 }
@@ -96,7 +109,7 @@ export function Chart(props: ChartProps) {
     let plot: uPlot | null = null;
     const draw = () => {
       plot?.destroy();
-      plot = new uPlot(options(props, Math.max(target.clientWidth, 200)), toAligned(data), target);
+      plot = new uPlot(options(props, Math.max(target.clientWidth, 200)), drawn(data, props.kind), target);
     };
     draw();
     const resize = new ResizeObserver(() => {

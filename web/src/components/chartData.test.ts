@@ -16,6 +16,8 @@ describe("chart data", () => {
     expect(total(data.series[0])).toBe(2);
     expect(total(undefined)).toBe(0);
     expect(isEmpty(data)).toBe(false);
-    expect(isEmpty(categories(["a"], [{ label: "x", values: [0] }]))).toBe(true);
+    expect(isEmpty(categories(["a"], [{ label: "x", values: [0] }]))).toBe(false);
+    expect(isEmpty(categories(["a"], [{ label: "x", values: [null] }]))).toBe(true);
+    expect(isEmpty(categories([], [{ label: "x", values: [] }]))).toBe(true);
   });
 });

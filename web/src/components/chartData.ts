@@ -39,9 +39,9 @@ export function total(series: ChartSeries | undefined): number {
   return (series?.values ?? []).reduce<number>((sum, value) => sum + (value ?? 0), 0);
 }
 
-/** True when no series has a value above zero: the chart says so instead of drawing nothing. */
+/** True when no series has a value at all (zero is a value): the chart says so. */
 export function isEmpty(data: ChartData): boolean {
-  return data.series.every((series) => series.values.every((value) => !value));
+  return data.series.every((series) => series.values.every((value) => value == null));
 }
 
 /** A categorical chart: one x per label. */

@@ -16,7 +16,8 @@ const DEFAULT_REFRESH_MS = 30_000;
 const LATENCY_AGENTS = 5;
 
 const dollars = (value: number) => usd(Math.round(value * 1_000_000));
-const percent = (value: number) => `${value}%`;
+const percent = (value: number) => `${Math.round(value * 10) / 10}%`;
+const milliseconds = (value: number) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 
 export default function DashboardPage() {
   const api = useApi();
@@ -93,7 +94,7 @@ export default function DashboardPage() {
             title="Latency by agent"
             data={latency(metrics.flatMap((answer) => (answer.data ? [answer.data] : [])), names)}
             kind="bars"
-            format={(value) => `${Math.round(value)} ms`}
+            format={milliseconds}
           />
           <h2>Top agents</h2>
           <div className="charts">
