@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from agora_devstack.agents import local_agent, registration_card
 from agora_devstack.emulators import repo_root
 from tests.e2e.conftest import Stack, unique_name
-from tests.e2e.console.support import Browser, assert_accessible, go, snap
+from tests.e2e.console.support import PHONE, Browser, assert_accessible, go, snap
 from tests.e2e.test_execute import OPTION, call, deploy_as_vetting, execute
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
@@ -136,9 +136,22 @@ def test_reject_suspend_and_reinstate_need_a_reason(
     refused = call(stack, "POST", f"/vetting/{live}/suspend", admin, json={"reason": ""})
     assert refused.status_code == 422, refused.text
 
+    # Its card's URL answers nothing: the scan is not clean, so approving needs an explicit
+    # acceptance of what it found.
+    scanned = eventually(lambda: latest_scan(stack, admin, pending), seconds=180)
+    assert scanned and scanned["verdict"] != "clean", scanned
+
     page = browser.open(admin, path="/admin/queue")
     entry = page.locator(f'li[data-agent="{pending}"]')
+    expect(entry.locator("[data-verdict]")).to_have_text(scanned["verdict"])
     reason = entry.get_by_label("Reason (required)")
+    reason.fill("Looks fine to me.")
+    accept = entry.get_by_label("I have read the findings and approve despite them")
+    expect(accept).not_to_be_checked()
+    entry.get_by_role("button", name="Approve", exact=True).click()
+    expect(entry.locator(".field-error")).to_contain_text("Tick the box to accept")
+    expect(accept).to_have_attribute("aria-invalid", "true")
+    reason.fill("")
     entry.get_by_role("button", name="Reject", exact=True).click()
     expect(entry.locator(".field-error")).to_contain_text("Give a reason to reject")
     expect(reason).to_have_attribute("aria-invalid", "true")
@@ -308,3 +321,7 @@ def test_a_user_sees_their_own_usage_by_day_and_by_agent(
     assert total(series(page, "Cost by agent"), "Cost (USD)") > 0
     assert_accessible(page)
     snap(page, "usage")
+
+    phone = browser.open(user, path="/my/usage", viewport=PHONE)
+    expect(chart(phone, "Executions by agent")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
