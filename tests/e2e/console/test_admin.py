@@ -109,7 +109,8 @@ def test_an_admin_approves_a_scanned_agent_and_its_owner_sees_it_active(
     scan = entry.get_by_role("group", name="Scan receipt")
     expect(scan.locator("[data-verdict]")).to_have_text("clean")
     expect(scan.get_by_role("table")).to_contain_text("bandit")
-    expect(entry.get_by_text("I have read the findings")).to_have_count(0)  # clean: nothing to accept
+    # Clean: nothing to accept before approving.
+    expect(entry.get_by_text("I have read the findings")).to_have_count(0)
     assert_accessible(page)
     snap(page, "queue")
 
@@ -176,7 +177,8 @@ def test_reject_suspend_and_reinstate_need_a_reason(
     expect(found.locator(".field-error")).to_contain_text("Give a reason to suspend")
     found.get_by_label("Reason (required)").fill("Reported for abuse.")
     found.get_by_role("button", name="Suspend", exact=True).click()
-    found.get_by_role("group", name="Confirm: Suspend").get_by_role("button", name="Yes, suspend").click()
+    sure = found.get_by_role("group", name="Confirm: Suspend")
+    sure.get_by_role("button", name="Yes, suspend").click()
     expect(found.locator("[data-status]")).to_have_text("Suspended")
     assert_accessible(page)
 
@@ -277,7 +279,8 @@ def test_an_admin_acknowledges_an_alert(
     page = browser.open(admin, path="/admin/alerts")
     page.get_by_role("button", name="Run the check now").click()
     expect(page.locator(".notice-ok")).to_contain_text("Checked")
-    opened = page.get_by_role("list", name="Open alerts").locator(f'li[data-agent="{quantflow["id"]}"]')
+    listed = page.get_by_role("list", name="Open alerts")
+    opened = listed.locator(f'li[data-agent="{quantflow["id"]}"]')
     expect(opened.first).to_contain_text("Error rate")
     expect(opened.first).to_contain_text(quantflow["card"]["name"])
     assert_accessible(page)
@@ -288,7 +291,8 @@ def test_an_admin_acknowledges_an_alert(
     opened.first.get_by_role("button", name="Acknowledge").click()
     expect(page.locator(f'li[data-alert="{alert_id}"]')).to_have_count(0)
     page.get_by_role("button", name="Acknowledged").click()
-    acked = page.get_by_role("list", name="Acknowledged alerts").locator(f'li[data-alert="{alert_id}"]')
+    acked_list = page.get_by_role("list", name="Acknowledged alerts")
+    acked = acked_list.locator(f'li[data-alert="{alert_id}"]')
     expect(acked).to_contain_text("Known: the test sends uneven weights.")
     expect(acked.get_by_role("button", name="Acknowledge")).to_have_count(0)
 
@@ -314,7 +318,10 @@ def test_a_user_sees_their_own_usage_by_day_and_by_agent(
     expect(chart(page, "Executions by agent")).to_have_attribute(
         "data-series",
         json.dumps(
-            {"labels": [quantflow["card"]["name"]], "series": [{"label": "Executions", "values": [2]}]},
+            {
+                "labels": [quantflow["card"]["name"]],
+                "series": [{"label": "Executions", "values": [2]}],
+            },
             separators=(",", ":"),
         ),
     )

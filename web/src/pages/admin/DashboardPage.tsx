@@ -6,7 +6,8 @@ import { useApi, useConfig } from "../../api/context";
 import { Chart } from "../../components/Chart";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/bits";
-import { usd } from "../usage/series";
+import { byKey, byDay, usd } from "../usage/series";
+import type { Costs } from "../usage/types";
 import { useAgentNames } from "../usage/useAgentNames";
 import "../usage/usage.css";
 import { errorRatePerHour, executionsPerHour, latency, topAgents } from "./dashboardSeries";
@@ -27,6 +28,11 @@ export default function DashboardPage() {
     queryFn: () => api.get<Dashboard>("/analytics/dashboard"),
     refetchInterval: every,
     refetchIntervalInBackground: false,
+  });
+  const costs = useQuery({
+    queryKey: ["costs", "all", 30],
+    queryFn: () => api.get<Costs>("/analytics/costs", { days: 30, scope: "all" }),
+    refetchInterval: every,
   });
   const top = board.data?.top_agents_by_calls.slice(0, LATENCY_AGENTS) ?? [];
   const metrics = useQueries({
@@ -105,6 +111,19 @@ export default function DashboardPage() {
               kind="bars"
               format={dollars}
             />
+          </div>
+        </>
+      )}
+      <h2>Costs, last 30 days</h2>
+      <ErrorNotice error={costs.error} />
+      {costs.data && (
+        <>
+          <p>
+            Everyone's executions: {costs.data.calls}, costing <strong data-stat="cost-30d">{usd(costs.data.cost_micros)}</strong>.
+          </p>
+          <div className="charts">
+            <Chart title="Cost by day, everyone" data={byDay(costs.data, "cost")} kind="bars" format={dollars} />
+            <Chart title="Top users by cost" data={byKey((costs.data.by_user ?? []).slice(0, 10), {}, "cost")} kind="bars" format={dollars} />
           </div>
         </>
       )}

@@ -7,7 +7,7 @@ import { useSession } from "../../auth";
 import { Chart } from "../../components/Chart";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Empty, Loading } from "../../components/bits";
-import { byAgent, byDay, usd } from "./series";
+import { byKey, byDay, usd } from "./series";
 import type { Costs } from "./types";
 import { useAgentNames } from "./useAgentNames";
 import "./usage.css";
@@ -72,10 +72,10 @@ export default function UsagePage() {
           </div>
           <h2>By agent</h2>
           <div className="charts">
-            <Chart title="Executions by agent" data={byAgent(costs.data.by_agent, names, "calls")} kind="bars" />
+            <Chart title="Executions by agent" data={byKey(costs.data.by_agent, names, "calls")} kind="bars" />
             <Chart
               title="Cost by agent"
-              data={byAgent(costs.data.by_agent, names, "cost")}
+              data={byKey(costs.data.by_agent, names, "cost")}
               kind="bars"
               format={dollars}
             />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byAgent, byDay, days, usd } from "./series";
+import { byKey, byDay, days, usd } from "./series";
 import type { Costs } from "./types";
 
 const costs: Costs = {
@@ -33,10 +33,10 @@ describe("usage series", () => {
   });
 
   it("ranks agents by the measure and names them", () => {
-    const calls = byAgent(costs.by_agent, { a2: "QuantFlow" }, "calls");
+    const calls = byKey(costs.by_agent, { a2: "QuantFlow" }, "calls");
     expect(calls.labels).toEqual(["QuantFlow", "a1"]);
     expect(calls.series[0].values).toEqual([4, 1]);
-    expect(byAgent(costs.by_agent, {}, "cost").labels).toEqual(["a1", "a2"]);
+    expect(byKey(costs.by_agent, {}, "cost").labels).toEqual(["a1", "a2"]);
   });
 
   it("writes micro-USD as dollars", () => {

@@ -39,8 +39,8 @@ export function byDay(costs: Costs, what: Measure): ChartData {
   return categories(keys, [{ label: LABELS[what], values: keys.map((key) => measure(lines.get(key), what)), color }]);
 }
 
-/** By agent, most first, each named (its id when the name is not known). */
-export function byAgent(lines: CostLine[], names: Record<string, string>, what: Measure): ChartData {
+/** By agent (or by user), most first, each named (its key when the name is not known). */
+export function byKey(lines: CostLine[], names: Record<string, string>, what: Measure): ChartData {
   const sorted = [...lines].sort((a, b) => measure(b, what) - measure(a, what));
   return categories(
     sorted.map((line) => names[line.key] ?? line.key),
