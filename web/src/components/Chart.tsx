@@ -94,6 +94,7 @@ function drawn(data: ChartData, kind: ChartProps["kind"]): uPlot.AlignedData {
 }
 
 function shorten(label: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(label)) return label.slice(5); // a day: its month and day
   return label.length > 14 ? `${label.slice(0, 13)}…` : label;
 }
 
