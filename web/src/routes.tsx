@@ -1,13 +1,12 @@
 /**
- * Every page of the console and who may open it. Pages with heavy dependencies (forms from
- * schemas, charts) are to be loaded on demand with `lazy`, so the first page's JavaScript stays
- * small (the size budget is in docs/benchmarks.md).
+ * Every page of the console and who may open it. Every page but sign-in and the profile is
+ * loaded on demand with `lazy` (forms from schemas, charts and the code highlighter come only
+ * with the pages that use them), so the first page's JavaScript stays small (the size budget is in docs/benchmarks.md).
  */
 import { lazy, Suspense, type ReactNode } from "react";
 import { Navigate, type RouteObject } from "react-router-dom";
 import { Layout, RequireUser } from "./components/Layout";
 import { Loading } from "./components/bits";
-import { NotBuilt } from "./pages/NotBuilt";
 import { ProfilePage } from "./pages/account/Profile";
 import { SignInPage } from "./pages/account/SignIn";
 
@@ -29,14 +28,14 @@ const CatalogPage = lazy(() => import("./pages/tools/CatalogPage"));
 const ToolPage = lazy(() => import("./pages/tools/ToolPage"));
 const FactoryPage = lazy(() => import("./pages/factory/FactoryPage"));
 const JobPage = lazy(() => import("./pages/factory/JobPage"));
+const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
+const QueuePage = lazy(() => import("./pages/admin/QueuePage"));
+const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
+const DashboardPage = lazy(() => import("./pages/admin/DashboardPage"));
+const AlertsPage = lazy(() => import("./pages/admin/AlertsPage"));
 
 function onDemand(page: ReactNode, access: Access = "anyone"): ReactNode {
   return guard(<Suspense fallback={<Loading />}>{page}</Suspense>, access);
-}
-
-/** A routed page still to come (docs/console.md lists which). */
-function notBuilt(title: string, access: Access = "anyone"): ReactNode {
-  return guard(<NotBuilt title={title} />, access);
 }
 
 export const routes: RouteObject[] = [
@@ -54,15 +53,15 @@ export const routes: RouteObject[] = [
       { path: "my/agents/new", element: onDemand(<RegisterPage />, "user") },
       { path: "my/agents/:agentId", element: onDemand(<MyAgentPage />, "user") },
       { path: "my/keys", element: onDemand(<KeysPage />, "user") },
-      { path: "my/usage", element: notBuilt("My usage and costs", "user") },
+      { path: "my/usage", element: onDemand(<UsagePage />, "user") },
       { path: "tools", element: onDemand(<CatalogPage />) },
       { path: "tools/:toolId", element: onDemand(<ToolPage />) },
       { path: "factory", element: onDemand(<FactoryPage />, "user") },
       { path: "factory/jobs/:jobId", element: onDemand(<JobPage />, "user") },
-      { path: "admin/queue", element: notBuilt("Vetting queue", "admin") },
-      { path: "admin/users", element: notBuilt("Users", "admin") },
-      { path: "admin/dashboard", element: notBuilt("Dashboard", "admin") },
-      { path: "admin/alerts", element: notBuilt("Alerts", "admin") },
+      { path: "admin/queue", element: onDemand(<QueuePage />, "admin") },
+      { path: "admin/users", element: onDemand(<UsersPage />, "admin") },
+      { path: "admin/dashboard", element: onDemand(<DashboardPage />, "admin") },
+      { path: "admin/alerts", element: onDemand(<AlertsPage />, "admin") },
       { path: "*", element: <NotFound /> },
     ],
   },

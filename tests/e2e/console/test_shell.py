@@ -76,9 +76,8 @@ def test_sign_up_sign_out_and_sign_in(browser: Browser, stack: Stack) -> None:
 def test_the_profile_and_pages_for_users_only(
     browser: Browser, people: dict[str, EmulatorUser]
 ) -> None:
-    to_come = browser.open(path="/tools")
-    expect(to_come.get_by_role("heading", name="Tool catalog")).to_be_visible()
-    expect(to_come.get_by_role("status")).to_contain_text("not in the console yet")
+    nowhere = browser.open(path="/no/such/page")
+    expect(nowhere.get_by_role("heading", name="Page not found")).to_be_visible()
     anonymous = browser.open(path="/my/agents")
     expect(anonymous).to_have_url(f"{browser.console.url}/signin")
     assert_accessible(anonymous)
