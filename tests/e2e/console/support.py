@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,18 @@ def go(page: Page, path: str) -> None:
     script = "p => { history.pushState({}, '', p); dispatchEvent(new PopStateEvent('popstate')); }"
     page.evaluate(script, path)
     page.wait_for_url(f"**{path.split('?')[0]}*")
+
+
+def sign_up(browser: Browser, name: str = "New Owner") -> tuple[Page, str]:
+    """A newcomer signs up through the console, as a person does: the page and their email."""
+    page = browser.open(path="/signup")
+    email = f"newcomer-{secrets.token_hex(4)}@example.com"
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a-good-password")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("link", name=name)).to_be_visible()
+    return page, email
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:

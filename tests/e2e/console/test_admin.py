@@ -6,49 +6,21 @@ their own usage. Charts are read through the numbers they carry (`data-series`).
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from agora_devstack.agents import local_agent, registration_card
-from agora_devstack.emulators import repo_root
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.console.support import PHONE, Browser, assert_accessible, go, snap
-from tests.e2e.test_execute import OPTION, call, deploy_as_vetting, execute
+from tests.e2e.test_execute import OPTION, call, execute
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 UNEVEN = {"weights": [0.7, 0.7], "returns": [[0.01, 0.02], [0.03, 0.01]]}  # QuantFlow says no
-SKIP = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
-
-
-@pytest.fixture(scope="module")
-def sources(stack: Stack) -> Path:
-    """What vetting's static checks may read: Genesis as it is."""
-    root = stack.vetting_settings().agents_root
-    root.mkdir(parents=True, exist_ok=True)
-    if not (root / "genesis").exists():
-        shutil.copytree(repo_root() / "agents" / "genesis", root / "genesis", ignore=SKIP)
-    return root
-
-
-@pytest.fixture(scope="module")
-def quantflow(stack: Stack, people: dict[str, EmulatorUser]) -> dict[str, Any]:
-    """QuantFlow registered by its owner, vetted, deployed by the local runtime: active."""
-    body = registration_card(local_agent("quantflow"), "quantflow")
-    body["name"] = unique_name("QuantFlow")
-    registered = call(stack, "POST", "/agents/register", people["owner"], json=body)
-    assert registered.status_code == 201, registered.text
-    agent: dict[str, Any] = registered.json()
-    stack.set_status(agent["id"], "vetted")
-    deployed = deploy_as_vetting(stack, agent["id"])
-    assert deployed.status_code == 200, deployed.text
-    return agent
 
 
 def register(stack: Stack, owner: EmulatorUser, body: dict[str, Any]) -> str:
@@ -94,7 +66,7 @@ def total(data: dict[str, Any], label: str) -> float:
 
 
 def test_an_admin_approves_a_scanned_agent_and_its_owner_sees_it_active(
-    browser: Browser, stack: Stack, people: dict[str, EmulatorUser], sources: Path
+    browser: Browser, stack: Stack, people: dict[str, EmulatorUser], agent_sources: str
 ) -> None:
     owner, admin = people["owner"], people["admin"]
     body = registration_card(local_agent("genesis"), "genesis")

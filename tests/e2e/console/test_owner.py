@@ -7,43 +7,17 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from agora_devstack.emulators import repo_root
 from tests.e2e.conftest import Stack
-from tests.e2e.console.support import PHONE, Browser, assert_accessible, go, snap
+from tests.e2e.console.support import PHONE, Browser, assert_accessible, go, sign_up, snap
 from tests.e2e.test_execute import call
 from tests.support.factories import card
 from tests.support.firebase import EmulatorUser
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def genesis_source(stack: Stack) -> str:
-    """A source vetting may read, so a scan runs its static checks (seconds, not instants)."""
-    root: Path = stack.vetting_settings().agents_root
-    target = root / "genesis"
-    if not target.exists():
-        ignore = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
-        shutil.copytree(repo_root() / "agents" / "genesis", target, ignore=ignore)
-    return "agents/genesis"
-
-
-def sign_up(browser: Browser) -> tuple[Page, str]:
-    """A newcomer signs up through the console, as a person does."""
-    page = browser.open(path="/signup")
-    email = f"owner-{secrets.token_hex(4)}@example.com"
-    page.get_by_label("Name").fill("New Owner")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("a-good-password")
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("link", name="New Owner")).to_be_visible()
-    return page, email
 
 
 def fill_form(page: Page, name: str, tool: str = "black_scholes") -> None:
@@ -64,7 +38,7 @@ def agent_id_of(page: Page, browser: Browser) -> str:
 
 
 def test_a_newcomer_registers_from_the_form_and_sees_the_scan_arrive(
-    browser: Browser, genesis_source: str
+    browser: Browser, agent_sources: str
 ) -> None:
     page, _ = sign_up(browser)
     go(page, "/my/agents")
@@ -76,7 +50,7 @@ def test_a_newcomer_registers_from_the_form_and_sees_the_scan_arrive(
     name = f"Form{secrets.token_hex(3)}"
     fill_form(page, name)
     page.get_by_label("Metadata (optional JSON object)").fill(
-        json.dumps({"source": genesis_source})
+        json.dumps({"source": f"{agent_sources}/genesis"})
     )
     scans: list[int] = []
     page.on(
