@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from agora_auth.settings import AuthSettings
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.identity import identity_headers
 from agora_common.models import UserIdentity
+from agora_devstack.emulators import repo_root
 from agora_devstack.fleetspec import DevKey, LocalFleet
 from agora_executor.app import create_app as create_executor
 from agora_executor.repository import ExecutorRepository
@@ -42,6 +44,17 @@ PROJECT = "demo-agora-test"
 
 def _port(url: str) -> int:
     return int(urlsplit(url).port or 0)
+
+
+SOURCE_SKIP = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
+
+
+def copy_source(origin: Path, target: Path) -> Path:
+    """An agent's source where a scan or the local runtime reads it: copied once, then reused
+    by every test that needs it."""
+    if not target.exists():
+        shutil.copytree(origin, target, ignore=SOURCE_SKIP)
+    return target
 
 
 @dataclass
@@ -72,6 +85,12 @@ class Stack:
 
     def api(self, path: str) -> str:
         return f"{self.gateway}/api/v1{path}"
+
+    def place_source(self, name: str, origin: Path | None = None) -> Path:
+        """`agents/<name>` where vetting reads sources: the repository's agent of that name, or
+        `origin`."""
+        root = self.vetting_settings().agents_root
+        return copy_source(origin or repo_root() / "agents" / name, root / name)
 
     def set_status(self, agent_id: str, *statuses: str) -> None:
         """Move an agent along the status machine as the vetting service does."""

@@ -6,7 +6,6 @@ deploys, as an owner's new revision would.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,19 @@ import pytest
 from agora_common.models import CallerKind, UserIdentity
 from agora_devstack.agents import local_agent, registration_card
 from agora_devstack.emulators import repo_root
-from tests.e2e.conftest import Stack, unique_name
+from tests.e2e.conftest import Stack, copy_source, unique_name
 from tests.e2e.test_execute import call
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 TEXT = {"text": "A failed redeploy must not take a serving agent down."}
-SKIP = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
 
 
 @pytest.fixture
 def agents_root(tmp_path: Path) -> Path:
     root = tmp_path / "agents"
-    shutil.copytree(repo_root() / "agents" / "genesis", root / "genesis", ignore=SKIP)
+    copy_source(repo_root() / "agents" / "genesis", root / "genesis")
     return root
 
 

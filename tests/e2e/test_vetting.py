@@ -4,7 +4,6 @@ admin approves → the local runtime deploys → another user executes. And the 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from starlette.routing import Route
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
 from agora_devstack.agents import local_agent, registration_card
-from agora_devstack.emulators import repo_root
 from agora_vetting.app import create_app
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import call, execute
@@ -30,18 +28,14 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "vetting" / "fixtures"
 TEXT = {"text": "Vetting keeps unsafe agents out. Approved agents serve users."}
-SKIP = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
 
 
 @pytest.fixture(scope="module")
 def sources(stack: Stack) -> Path:
     """What vetting may read: Genesis as it is, and an agent with a planted secret and an
     unsafe call."""
-    root = stack.vetting_settings().agents_root
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(repo_root() / "agents" / "genesis", root / "genesis", ignore=SKIP)
-    shutil.copytree(FIXTURES / "unsafe_agent", root / "unsafe", ignore=SKIP)
-    return root
+    stack.place_source("genesis")
+    return stack.place_source("unsafe", FIXTURES / "unsafe_agent").parent
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ tight rate limits. See `support.py` for signing in, axe and screenshots.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -21,7 +20,6 @@ from playwright.sync_api import sync_playwright
 
 from agora_devstack.agents import local_agent, registration_card
 from agora_devstack.console import console_config, create_console_app
-from agora_devstack.emulators import repo_root
 from tests.e2e.conftest import PROJECT, Stack, unique_name
 from tests.e2e.console.support import CHROMIUM, CHROMIUM_ARGS, Browser, Console, ensure_built
 from tests.e2e.test_execute import call, deploy_as_vetting
@@ -93,9 +91,6 @@ def quantflow(stack: Stack, people: dict[str, EmulatorUser]) -> dict[str, Any]:
 def agent_sources(stack: Stack) -> str:
     """Genesis and QuantFlow where vetting's static checks read sources (`agents/<name>`), so
     their scans run every check, as in production."""
-    root = stack.vetting_settings().agents_root
-    ignore = shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info")
     for name in ("genesis", "quantflow"):
-        if not (root / name).exists():
-            shutil.copytree(repo_root() / "agents" / name, root / name, ignore=ignore)
+        stack.place_source(name)
     return "agents"
