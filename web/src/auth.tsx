@@ -9,6 +9,7 @@ import {
   GoogleAuthProvider,
   connectAuthEmulator,
   createUserWithEmailAndPassword,
+  browserPopupRedirectResolver,
   inMemoryPersistence,
   initializeAuth,
   onIdTokenChanged,
@@ -43,7 +44,11 @@ const SessionContext = createContext<Session | null>(null);
 
 export function makeAuth(config: AppConfig): Auth {
   const app: FirebaseApp = initializeApp(config.firebase);
-  const auth = initializeAuth(app, { persistence: inMemoryPersistence });
+  // initializeAuth (unlike getAuth) wires no popup handler by itself: Google's popup needs one.
+  const auth = initializeAuth(app, {
+    persistence: inMemoryPersistence,
+    popupRedirectResolver: browserPopupRedirectResolver,
+  });
   if (config.authEmulator) connectAuthEmulator(auth, config.authEmulator, { disableWarnings: true });
   return auth;
 }
@@ -118,5 +123,6 @@ export function describeAuthError(error: unknown): string {
     "auth/popup-closed-by-user": "The Google sign-in window was closed before it finished.",
     "auth/user-disabled": "This account has been disabled.",
   };
-  return words[code] ?? "Sign-in failed. Please try again.";
+  // Unknown codes are still named, so a person can quote them when they ask for help.
+  return words[code] ?? `Sign-in failed${code ? ` (${code})` : ""}. Please try again.`;
 }

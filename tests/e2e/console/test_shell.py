@@ -47,6 +47,18 @@ def test_the_gateway_admits_the_console_s_origin_only(console: Console) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+def test_google_sign_in_starts_google_s_popup_flow(browser: Browser) -> None:
+    """The button reaches for Google's popup machinery (the SDK's popup resolver is wired: without
+    it the SDK refuses at once with auth/argument-error). This network has no apis.google.com, so
+    here the flow ends in words instead of a popup; the rest of it is Google's and the SDK's."""
+    page = browser.open(path="/signin")
+    with page.expect_request(re.compile(r"^https://apis\.google\.com/js/api\.js")):
+        page.get_by_role("button", name="Continue with Google").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Sign-in failed")
+    expect(alert).not_to_contain_text("argument-error")
+
+
 def test_sign_up_sign_out_and_sign_in(browser: Browser, stack: Stack) -> None:
     page = browser.open(path="/signup")
     email = f"newcomer-{id(page)}@example.com"
