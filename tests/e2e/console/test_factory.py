@@ -80,6 +80,7 @@ def test_anyone_finds_an_active_tool_and_its_versions_in_the_catalog(
     tools = page.get_by_role("list", name="Tools").get_by_role("listitem")
     mine = tools.filter(has_text=quantflow["card"]["name"])
     expect(mine).to_have_count(1)
+    assert_accessible(page)
     mine.get_by_role("link", name="black_scholes").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("black_scholes")
     versions = page.get_by_role("table", name="Versions")
