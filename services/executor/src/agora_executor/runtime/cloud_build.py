@@ -29,9 +29,7 @@ needs for its own push.
 The client is the official google-cloud-build `CloudBuildClient` on its REST transport (the
 installed version has no asynchronous REST transport), which sends with its own `requests`
 session, as Google's client libraries bring their own transports (Firestore's is gRPC). Each
-call runs in a worker thread with the access token (from the runtime's token provider) carried
-in a context variable, never stored on a shared object nor passed as call metadata (which the
-client logs at DEBUG). Every call passes `retry=None` and a timeout:
+call goes through `build_calls.Calls`: a worker thread, a fresh token, a timeout, `retry=None`;
 the client's defaults (600 s, and retries for GetBuild) would make an outage slow to report.
 The build is followed with GetBuild rather than the long-running operation, whose REST
 operations client opens a session of its own outside this adapter.
@@ -44,22 +42,19 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-import requests
 from google.api_core.client_options import ClientOptions
-from google.api_core.exceptions import GoogleAPICallError
-from google.auth import credentials as google_credentials
 from google.cloud.devtools import cloudbuild_v1
 from google.protobuf import duration_pb2
 
 from agora_common.models.agent import PACKAGE_SOURCE
-from agora_executor.runtime.base import DeployFailed, DeploySpec, agent_key, scrub
+from agora_executor.runtime.base import DeployFailed, DeploySpec, agent_key
+from agora_executor.runtime.build_calls import CallCredentials, Calls
 from agora_executor.runtime.google_auth import AccessTokenProvider
 
 log = logging.getLogger("agora.executor.runtime")
@@ -172,7 +167,7 @@ class ImageBuilder:
         self._parent = f"projects/{config.project_id}/locations/{config.region}"
         self._client = cloudbuild_v1.CloudBuildClient(
             transport="rest",
-            credentials=_CallCredentials(),  # type: ignore[no-untyped-call]
+            credentials=CallCredentials(),  # type: ignore[no-untyped-call]
             client_options=ClientOptions(api_endpoint=config.api_endpoint),
         )
 
@@ -181,7 +176,13 @@ class ImageBuilder:
         target = package_build(spec, self.config)
         if target is None:
             return "not-a-package"
-        calls = _Calls(self, target.image, spec.env.values())
+        calls = Calls(
+            tokens=self.tokens,
+            http=self.http,
+            timeout_s=self.config.call_timeout_s,
+            image=target.image,
+            secrets=spec.env.values(),
+        )
         extra = {"agent_id": spec.agent_id, "image": target.image}
         if await self._exists(calls, target):
             log.info("package image exists; no build", extra=extra)
@@ -212,7 +213,7 @@ class ImageBuilder:
             tags=[BUILD_TAG, f"agent-{agent_key(spec.hash_id)}"],
         )
 
-    async def _exists(self, calls: _Calls, target: PackageBuild) -> bool:
+    async def _exists(self, calls: Calls, target: PackageBuild) -> bool:
         """Whether the repository has the image's tag (one tag, one package digest)."""
         path = (
             f"projects/{self.config.project_id}/locations/{target.location}/repositories/"
@@ -220,7 +221,7 @@ class ImageBuilder:
         )
         return await calls.artifact_registry(f"{ARTIFACT_API}/{path}")
 
-    async def _build(self, calls: _Calls, spec: DeploySpec, target: PackageBuild) -> str:
+    async def _build(self, calls: Calls, spec: DeploySpec, target: PackageBuild) -> str:
         """Create the build and follow it to its end; the build id."""
         started = time.monotonic()
         request = cloudbuild_v1.CreateBuildRequest(
@@ -266,7 +267,7 @@ class ImageBuilder:
             request_get = cloudbuild_v1.GetBuildRequest(name=name)
             build = await calls.cloud_build(self._client.get_build, "follow the build", request_get)
 
-    async def _cancel(self, calls: _Calls, name: str, extra: Mapping[str, Any]) -> bool:
+    async def _cancel(self, calls: Calls, name: str, extra: Mapping[str, Any]) -> bool:
         """Best effort: a build nobody waits for should not run on (its own timeout stops it).
 
         Only a deploy that gave up cancels: one whose caller went away leaves the build running,
@@ -307,103 +308,3 @@ def _why(build: cloudbuild_v1.Build) -> str:
     detail = info.detail or build.status_detail
     kind = cloudbuild_v1.Build.FailureInfo.FailureType(info.type_).name
     return f"{kind}: {detail}" if detail and info.type_ else detail
-
-
-# --------------------------------------------------------------------------- #
-# Calls: one token per call, bounded, every failure a DeployFailed
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class _Call:
-    """What a Cloud Build call in a worker thread needs from the coroutine that made it."""
-
-    token: str
-
-
-_CALL: ContextVar[_Call] = ContextVar("agora_cloud_build_call")
-
-
-class _Calls:
-    """Authorized, bounded calls for one image; upstream messages scrubbed of the agent's env."""
-
-    def __init__(self, builder: ImageBuilder, image: str, secrets: Collection[str]) -> None:
-        self.builder = builder
-        self.image = image
-        self.secrets = list(secrets)
-
-    def safe(self, what: str, upstream: str) -> str:
-        upstream = scrub(str(upstream), self.secrets).strip()[:_MAX_UPSTREAM_MESSAGE]
-        return f"{what}: {upstream}" if upstream else what
-
-    async def _token(self, failed: str) -> str:
-        try:
-            return await self.builder.tokens()
-        except Exception as exc:  # google-auth raises several unrelated types
-            raise DeployFailed(f"{failed}: no Google credentials") from exc
-
-    async def cloud_build(self, method: Callable[..., T], what: str, request: Any) -> T:
-        """`method(request)` of the Cloud Build client, in a worker thread, with no retries."""
-        failed = f"Could not {what} of {self.image}"
-        timeout = self.builder.config.call_timeout_s
-        call = _Call(await self._token(failed))
-        reset = _CALL.set(call)
-        try:
-            # to_thread runs the call in a copy of this context: the thread sees `call`.
-            async with asyncio.timeout(timeout * 2):
-                return await asyncio.to_thread(method, request=request, retry=None, timeout=timeout)
-        except (requests.Timeout, TimeoutError) as exc:
-            raise DeployFailed(f"{failed}: the Cloud Build API did not answer in time") from exc
-        except requests.RequestException as exc:
-            raise DeployFailed(f"{failed}: the Cloud Build API is unreachable") from exc
-        except GoogleAPICallError as exc:
-            status = f"{failed}: HTTP {exc.code}" if exc.code else failed
-            reason = getattr(exc.grpc_status_code, "name", "") or ""
-            upstream = f"{reason}: {exc.message}".strip(": ")
-            raise DeployFailed(self.safe(status, upstream)) from exc
-        finally:
-            _CALL.reset(reset)
-
-    async def artifact_registry(self, url: str) -> bool:
-        """GET `url` on the Artifact Registry API: True for 200, False for 404."""
-        failed = f"Could not look up {self.image} in Artifact Registry"
-        token = await self._token(failed)
-        try:
-            response = await self.builder.http.get(
-                url,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.builder.config.call_timeout_s,
-            )
-        except httpx.TimeoutException as exc:
-            raise DeployFailed(f"{failed}: the API did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise DeployFailed(f"{failed}: the API is unreachable") from exc
-        if response.status_code == httpx.codes.NOT_FOUND:
-            return False
-        if response.is_error:
-            raise DeployFailed(
-                self.safe(f"{failed}: HTTP {response.status_code}", _error(response))
-            )
-        return True
-
-
-def _error(response: httpx.Response) -> str:
-    """`STATUS: message` from a Google API error body, or "" when there is none."""
-    try:
-        error = response.json().get("error", {})
-        return f"{error.get('status', '')}: {error.get('message', '')}".strip(": ")
-    except (ValueError, AttributeError):
-        return ""
-
-
-class _CallCredentials(google_credentials.Credentials):
-    """The access token of the call under way (see `_CALL`); nothing is kept on the object."""
-
-    def refresh(self, request: Any) -> None:
-        """Nothing to refresh here: each call brings a fresh token from the provider."""
-
-    def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
-        call = _CALL.get(None)
-        if call is None:
-            raise RuntimeError("a Cloud Build call outside ImageBuilder")
-        headers["authorization"] = f"Bearer {call.token}"
