@@ -13,6 +13,7 @@ from agora_common.egress import EgressGuard, IPAddress
 from agora_common.egress_client import make_guarded_client
 from agora_common.errors import AgoraError
 from agora_common.webhooks import WebhookSender
+from agora_vetting.owner_webhooks import OwnerWebhooks
 from agora_vetting.package_checks import PackageChecker
 from agora_vetting.repository import VettingRepository
 from agora_vetting.scanning import Scanner
@@ -26,6 +27,7 @@ log = logging.getLogger("agora.vetting")
 @dataclass(frozen=True)
 class VettingContainer:
     vetting: VettingService
+    owner_webhooks: OwnerWebhooks
     package_checks: PackageChecker
 
 
@@ -56,6 +58,7 @@ async def build(
     # Owners' webhooks: public addresses only, in every mode.
     webhooks = WebhookSender(EgressGuard())
     stack.push_async_callback(webhooks.aclose)
+    owner_webhooks = OwnerWebhooks(repository, webhooks)
     vetting = VettingService(
         repository,
         queue,
@@ -64,7 +67,7 @@ async def build(
         resources.services,
         AuditLog(resources.firestore, timeout_s=timeout),
         deploy_timeout_s=settings.deploy_timeout_s,
-        webhooks=webhooks,
+        owner_webhooks=owner_webhooks,
     )
     package_checks = PackageChecker(
         timeout_s=settings.scan_timeout_s,
@@ -72,4 +75,6 @@ async def build(
         concurrency=settings.package_check_concurrency,
         wait_s=settings.package_check_wait_s,
     )
-    return VettingContainer(vetting=vetting, package_checks=package_checks)
+    return VettingContainer(
+        vetting=vetting, owner_webhooks=owner_webhooks, package_checks=package_checks
+    )

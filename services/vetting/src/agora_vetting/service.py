@@ -10,72 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from agora_common.agents import AgentDirectory, require_owner_or_admin
 from agora_common.audit import Actor, AuditLog
-from agora_common.egress import EgressGuard
-from agora_common.errors import AgoraError, BadGateway, Conflict, NotFound, ValidationFailed
+from agora_common.errors import Conflict, NotFound
 from agora_common.iam.client import ServiceClient
 from agora_common.models import AgentCard, AgentStatus, AgentView, UserIdentity
-from agora_common.webhooks import WebhookSender
+from agora_vetting.decisions import REFUSAL_CODES, RULES, DeployFailed, NotPending, ScanNotClean
 from agora_vetting.deploy_probe import PROBE_FAILED, DeployProbeFailed, probe_findings
 from agora_vetting.models import (
     ApproveRequest,
     Decision,
-    OwnerWebhook,
     QueueItem,
     QueuePage,
     ScanQueued,
     ScanReceipt,
     ScanTicket,
 )
+from agora_vetting.owner_webhooks import OwnerWebhooks
 from agora_vetting.repository import VettingRepository
 from agora_vetting.scanning import Scanner, digest_of
 from agora_vetting.tasks import ScanQueue
 
 log = logging.getLogger("agora.vetting")
-
-
-class NotPending(Conflict):
-    code, message = "NOT_PENDING_VETTING", "Only an agent pending vetting can be decided on"
-
-
-class ScanNotClean(Conflict):
-    code = "SCAN_NOT_CLEAN"
-    message = "The latest scan of this card is not clean; approve with accept_findings to override"
-
-
-class DeployFailed(BadGateway):
-    code, message = "DEPLOY_FAILED", "Approved, but the deploy failed; the agent stays vetted"
-
-
-# decision: (the status it is taken from, the status it leads to, why it is refused otherwise)
-_RULES: dict[str, tuple[AgentStatus, AgentStatus, str]] = {
-    "rejected": (
-        AgentStatus.PENDING_VETTING,
-        AgentStatus.REJECTED,
-        "Only an agent pending vetting can be rejected",
-    ),
-    "suspended": (
-        AgentStatus.ACTIVE,
-        AgentStatus.SUSPENDED,
-        "Only an active agent can be suspended",
-    ),
-    "reinstated": (
-        AgentStatus.SUSPENDED,
-        AgentStatus.ACTIVE,
-        "Only a suspended agent can be reinstated",
-    ),
-}
-_CODES = {
-    AgentStatus.PENDING_VETTING: "NOT_PENDING_VETTING",
-    AgentStatus.ACTIVE: "NOT_ACTIVE",
-    AgentStatus.SUSPENDED: "NOT_SUSPENDED",
-}
 
 
 def scan_id_for(agent_id: str, card_digest: str, nonce: str | None = None) -> str:
@@ -95,12 +55,9 @@ class VettingService:
         audit: AuditLog,
         *,
         deploy_timeout_s: float,
-        guard: EgressGuard | None = None,
-        webhooks: WebhookSender | None = None,
+        owner_webhooks: OwnerWebhooks | None = None,
     ) -> None:
-        # Webhooks' rule: public addresses only, whatever the mode.
-        self._guard = guard or EgressGuard()
-        self._webhooks = webhooks
+        self._owner_webhooks = owner_webhooks
         self._repo = repository
         self._queue = queue
         self._scanner = scanner
@@ -218,7 +175,7 @@ class VettingService:
             decided_at=datetime.now(UTC),
             deploy=deploy,
         )
-        decision = await self._tell_owner(agent, decision)
+        decision = await self._tell(agent, decision)
         await self._repo.put_decision(decision)
         if deploy.get("findings"):
             raise DeployProbeFailed(details=deploy["findings"])
@@ -277,14 +234,16 @@ class VettingService:
         self, agent_id: str, admin: Actor, decision: str, reason: str
     ) -> Decision:
         """A decision from its one allowed status; made already, it answers the decision."""
-        source, target, refusal = _RULES[decision]
+        source, target, refusal = RULES[decision]
         agent = await self._agents.get(agent_id, fresh=True)
         if agent.status is target:
             current = await self._repo.decision(agent_id)
             if current is not None and current.decision in (decision, "approved"):
                 return current
         if agent.status is not source:
-            raise Conflict(refusal, code=_CODES[source], details=[{"status": agent.status.value}])
+            raise Conflict(
+                refusal, code=REFUSAL_CODES[source], details=[{"status": agent.status.value}]
+            )
         return await self._decide(agent_id, admin, decision, target, reason)
 
     async def _decide(
@@ -304,44 +263,16 @@ class VettingService:
             decided_by=admin.uid or "admin",
             decided_at=datetime.now(UTC),
         )
-        made = await self._tell_owner(agent, made)
+        made = await self._tell(agent, made)
         await self._repo.put_decision(made)
         return made
 
     # --- the owner's webhook -----------------------------------------------------------------
 
-    async def _tell_owner(self, agent: AgentView, decision: Decision) -> Decision:
-        """Post the decision to the owner's webhook, signed; the outcome goes on the decision."""
-        hook = await self._repo.webhook(agent.owner_uid) if agent.owner_uid else None
-        if hook is None or self._webhooks is None:
+    async def _tell(self, agent: AgentView, decision: Decision) -> Decision:
+        if self._owner_webhooks is None:
             return decision
-        data = decision.model_dump(mode="json", exclude={"webhook"})
-        outcome = await self._webhooks.send(hook["url"], hook["secret"], "agent.decision", data)
-        return decision.model_copy(update={"webhook": outcome})
-
-    async def set_webhook(self, uid: str, url: str) -> OwnerWebhook:
-        try:
-            await self._guard.check_all(url)
-        except AgoraError as exc:
-            raise ValidationFailed(
-                "The webhook URL is not acceptable",
-                details=[{"path": "$.url", "message": exc.message}],
-            ) from None
-        secret = "whsec_" + secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
-        await self._repo.put_webhook(uid, {"url": url, "secret": secret, "updated_at": now})
-        return OwnerWebhook(url=url, secret=secret, secret_last4=secret[-4:], updated_at=now)
-
-    async def webhook(self, uid: str) -> OwnerWebhook:
-        hook = await self._repo.webhook(uid)
-        if hook is None:
-            raise NotFound("No webhook set", code="NO_WEBHOOK")
-        return OwnerWebhook(
-            url=hook["url"], secret_last4=hook["secret"][-4:], updated_at=hook["updated_at"]
-        )
-
-    async def delete_webhook(self, uid: str) -> None:
-        await self._repo.delete_webhook(uid)
+        return await self._owner_webhooks.tell(agent, decision)
 
     async def decision(self, user: UserIdentity, agent_id: str) -> Decision:
         """The owner's and admins' view of the current decision."""

@@ -20,30 +20,30 @@ from agora_vetting.models import (
     ScanReceipt,
     WebhookRequest,
 )
-from agora_vetting.routes.deps import Vetting
+from agora_vetting.routes.deps import OwnerHooks, Vetting
 
 router = APIRouter(tags=["vetting"])
 AgentId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.put("/webhook", response_model=OwnerWebhook, summary="Your webhook for decisions")
-async def set_webhook(body: WebhookRequest, user: HumanUser, vetting: Vetting) -> OwnerWebhook:
+async def set_webhook(body: WebhookRequest, user: HumanUser, hooks: OwnerHooks) -> OwnerWebhook:
     """Decisions on your agents are posted here, signed with the secret answered now (and never
     again): `X-Agora-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
     assert user.uid is not None
-    return await vetting.set_webhook(user.uid, body.url)
+    return await hooks.set(user.uid, body.url)
 
 
 @router.get("/webhook", response_model=OwnerWebhook, summary="Your webhook (secret masked)")
-async def get_webhook(user: HumanUser, vetting: Vetting) -> OwnerWebhook:
+async def get_webhook(user: HumanUser, hooks: OwnerHooks) -> OwnerWebhook:
     assert user.uid is not None
-    return await vetting.webhook(user.uid)
+    return await hooks.get(user.uid)
 
 
 @router.delete("/webhook", status_code=204, summary="Remove your webhook")
-async def delete_webhook(user: HumanUser, vetting: Vetting) -> Response:
+async def delete_webhook(user: HumanUser, hooks: OwnerHooks) -> Response:
     assert user.uid is not None
-    await vetting.delete_webhook(user.uid)
+    await hooks.delete(user.uid)
     return Response(status_code=204)
 
 

@@ -13,12 +13,16 @@ from agora_common.iam.verifier import service_caller
 from agora_common.identity import services_only
 from agora_common.settings import service_account_email
 from agora_vetting.container import VettingContainer
+from agora_vetting.owner_webhooks import OwnerWebhooks
 from agora_vetting.package_checks import PackageChecker
 from agora_vetting.service import VettingService
 from agora_vetting.settings import VettingSettings
 from agora_vetting.tasks import TASK_CREDENTIAL_HEADER
 
 Vetting = Annotated[VettingService, Depends(provide(VettingContainer, lambda c: c.vetting))]
+OwnerHooks = Annotated[
+    OwnerWebhooks, Depends(provide(VettingContainer, lambda c: c.owner_webhooks))
+]
 PackageChecks = Annotated[
     PackageChecker, Depends(provide(VettingContainer, lambda c: c.package_checks))
 ]
