@@ -140,7 +140,8 @@ def test_ctrl_c_stops_every_process(fleet: dict[str, Any]) -> None:
     """Runs last in this module: it stops the shared fleet."""
     process: subprocess.Popen[str] = fleet["process"]
     pids = [entry["pid"] for entry in fleet["pids"].values()]
-    assert len(pids) == len(SERVICES) + len(EMULATORS)
+    assert "service:console" in fleet["pids"]
+    assert len(pids) == len(SERVICES) + len(EMULATORS) + 1  # and the console
     assert all(_alive(pid) for pid in pids)
     os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
     process.wait(timeout=30)

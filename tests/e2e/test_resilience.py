@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -114,9 +115,13 @@ def test_a_dead_registry_trips_the_breaker_and_recovery_is_automatic(
         for _ in range(2):  # the registry is gone: refused connections open the breaker
             down = httpx.get(search)
             assert (down.status_code, down.json()["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
-        started = time.monotonic()
-        fast = httpx.get(search)
-        assert time.monotonic() - started < 0.1
+        # While it is open, the gateway does not even try: a listener on the registry's port
+        # sees no connection, and the answer says when to come back.
+        with socket.create_server(("127.0.0.1", port)) as listener:
+            listener.setblocking(False)
+            fast = httpx.get(search)
+            with pytest.raises(BlockingIOError):
+                listener.accept()
         assert fast.status_code == 503
         assert fast.headers["Retry-After"] == "1"
         with serving(create_app(settings), port):

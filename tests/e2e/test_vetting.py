@@ -159,6 +159,19 @@ def test_the_owner_and_admins_read_the_latest_scan_and_no_one_else(
     assert as_gateway.status_code == 200
 
 
+def queued(stack: Stack, admin: EmulatorUser, **params: str) -> set[str]:
+    """Every agent id in the queue, page by page (other tests of the stack leave theirs in it)."""
+    found: set[str] = set()
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": "100", **({"cursor": cursor} if cursor else {})}
+        page = call(stack, "GET", "/vetting/queue", admin, params=query).json()
+        found |= {item["agent_id"] for item in page["items"]}
+        cursor = page["next_cursor"]
+        if not cursor:
+            return found
+
+
 def test_planted_secret_and_unsafe_call_are_findings_in_the_queue(
     stack: Stack, people: dict[str, EmulatorUser], sources: Path
 ) -> None:
@@ -168,10 +181,7 @@ def test_planted_secret_and_unsafe_call_are_findings_in_the_queue(
     scanners = {finding["scanner"] for finding in receipt["findings"] if "scanner" in finding}
     assert {"bandit", "semgrep", "detect-secrets"} <= scanners
 
-    queue = call(
-        stack, "GET", "/vetting/queue", people["admin"], params={"verdict": "findings"}
-    ).json()
-    assert agent_id in {item["agent_id"] for item in queue["items"]}
+    assert agent_id in queued(stack, people["admin"], verdict="findings")
 
     # Not approvable as it is; an admin may override, knowingly (recorded).
     refused = call(stack, "POST", f"/vetting/{agent_id}/approve", people["admin"], json={})
