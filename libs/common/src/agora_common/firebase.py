@@ -248,6 +248,13 @@ class FirebaseTokenVerifier:
         if token.auth_time < valid_after:
             raise _invalid("ID token has been revoked", "TOKEN_REVOKED")
 
+    async def ensure_enabled(self, uid: str) -> None:
+        """401 when the account is disabled or gone, for callers that hold no ID token (a
+        personal API token speaks for `uid`); the same cached lookup as `ensure_not_revoked`."""
+        disabled, _ = await self._status(uid)  # a deleted account counts as disabled
+        if disabled:
+            raise _invalid("This account is disabled", "USER_DISABLED")
+
     async def _status(self, uid: str) -> UserStatus:
         if self.accounts is not None:  # emulator mode: the record already read for the claims
             account = await self._accounts.get(uid)

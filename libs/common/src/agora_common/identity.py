@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -11,11 +11,15 @@ from agora_common.errors import Forbidden, Unauthenticated
 from agora_common.iam.verifier import ServiceCaller
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
+    HEADER_TOKEN_ID,
+    HEADER_TOKEN_SCOPE,
+    HEADER_TOKEN_SPEND_LIMIT,
     HEADER_USER_ADMIN,
     HEADER_USER_EMAIL,
     HEADER_USER_ID,
     HEADER_USER_ROLE,
     CallerKind,
+    TokenScope,
     UserIdentity,
 )
 from agora_common.settings import ServiceSettings, service_account_email
@@ -34,6 +38,11 @@ def identity_headers(user: UserIdentity) -> dict[str, str]:
     }
     if user.email:
         headers[HEADER_USER_EMAIL] = user.email
+    if user.token_id is not None:
+        headers[HEADER_TOKEN_ID] = user.token_id
+        headers[HEADER_TOKEN_SCOPE] = (user.token_scope or TokenScope.READ).value
+        if user.token_spend_limit_usd is not None:
+            headers[HEADER_TOKEN_SPEND_LIMIT] = repr(user.token_spend_limit_usd)
     return headers
 
 
@@ -57,12 +66,28 @@ async def end_user(request: Request, caller: ServiceCaller) -> UserIdentity:
         return UserIdentity()
     role = headers.get(HEADER_USER_ROLE, CallerKind.USER.value)
     kind = CallerKind.AGENT if role == CallerKind.AGENT.value else CallerKind.USER
+    token_id = headers.get(HEADER_TOKEN_ID) or None
     return UserIdentity(
         kind=kind,
         uid=uid,
         email=headers.get(HEADER_USER_EMAIL) or None,
-        admin=headers.get(HEADER_USER_ADMIN) == "true",
+        # A personal token never carries the admin role, whatever else is asserted.
+        admin=token_id is None and headers.get(HEADER_USER_ADMIN) == "true",
+        **_token_fields(token_id, headers),
     )
+
+
+def _token_fields(token_id: str | None, headers: Mapping[str, str]) -> dict[str, Any]:
+    """The personal token's fields; an unknown scope counts as the narrowest one."""
+    if token_id is None:
+        return {}
+    scope = headers.get(HEADER_TOKEN_SCOPE)
+    limit = headers.get(HEADER_TOKEN_SPEND_LIMIT)
+    return {
+        "token_id": token_id,
+        "token_scope": TokenScope.EXECUTE if scope == TokenScope.EXECUTE.value else TokenScope.READ,
+        "token_spend_limit_usd": float(limit) if limit else None,
+    }
 
 
 async def signed_in_user(user: Annotated[UserIdentity, Depends(end_user)]) -> UserIdentity:

@@ -15,6 +15,8 @@ from agora_auth.keys.envelope import EnvelopeCipher
 from agora_auth.keys.repository import AgentSecretRepository, ApiKeyRepository
 from agora_auth.keys.service import ApiKeyService
 from agora_auth.keys.wiring import open_key_wrapper
+from agora_auth.personal_tokens.repository import PersonalTokenRepository
+from agora_auth.personal_tokens.service import PersonalTokenService
 from agora_auth.profiles import ProfileService
 from agora_auth.repository import ProfileRepository
 from agora_auth.settings import AuthSettings
@@ -31,6 +33,7 @@ class AuthContainer:
     agent_tokens: AgentTokenService
     api_keys: ApiKeyService
     agent_secrets: AgentSecrets
+    personal_tokens: PersonalTokenService
 
 
 async def build(
@@ -55,4 +58,5 @@ async def build(
         agent_tokens=AgentTokenService(users, resources.services, audit),
         api_keys=ApiKeyService(ApiKeyRepository(db, timeout_s=timeout), cipher),
         agent_secrets=AgentSecrets(AgentSecretRepository(db, timeout_s=timeout), cipher),
+        personal_tokens=PersonalTokenService(PersonalTokenRepository(db, timeout_s=timeout), audit),
     )

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from agora_common.models.agent import plain_text
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     if value != value.strip() or any(ch in value for ch in "\t\r\n"):
         raise ValueError("must be one line without leading or trailing spaces")
     return value
@@ -35,7 +35,7 @@ class ProfileUpdate(BaseModel):
         str,
         Field(min_length=1, max_length=100),
         AfterValidator(plain_text),
-        AfterValidator(_one_line),
+        AfterValidator(one_line),
     ]
 
 

@@ -9,6 +9,7 @@ from agora_common.app import Resources
 from agora_common.clients import make_transport
 from agora_common.firebase import token_verifier_for
 from agora_gateway.openapi import OpenApiComposer
+from agora_gateway.personal_tokens import PersonalTokens
 from agora_gateway.proxy import Proxy
 from agora_gateway.ratelimit import RateLimiter
 from agora_gateway.security import RefusalWatch
@@ -45,5 +46,6 @@ async def build(
         tokens,
         RateLimiter(resources.redis, timeout_s=settings.dependency_timeout_s),
         refusals=refusals,
+        personal_tokens=PersonalTokens(resources.services, tokens, ttl_s=settings.revocation_ttl_s),
     )
     return GatewayContainer(proxy=proxy, openapi=OpenApiComposer(resources.services))

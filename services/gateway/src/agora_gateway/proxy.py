@@ -32,6 +32,7 @@ from agora_common.iam.client import ServiceAuth
 from agora_common.identity import identity_headers
 from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.tracing import outgoing_trace_headers
+from agora_gateway.personal_tokens import TOKEN_PREFIX, PersonalTokens, check_scope
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.security import RefusalWatch
@@ -68,6 +69,7 @@ class Proxy:
         limiter: RateLimiter,
         router: Router | None = None,
         refusals: RefusalWatch | None = None,
+        personal_tokens: PersonalTokens | None = None,
     ) -> None:
         self.settings = settings
         # The proxy drives httpx's transport interface directly: a client's cookie jar,
@@ -78,6 +80,7 @@ class Proxy:
         self.limiter = limiter
         self.router = router or Router()
         self.refusals = refusals
+        self.personal_tokens = personal_tokens
         self.limits = {group: Limit.parse(text) for group, text in settings.rate_limits.items()}
         self.anonymous_limits = {
             group: Limit(
@@ -131,9 +134,14 @@ class Proxy:
                 UserIdentity(), f"ip:{_rate_key_for_ip(self._client_ip(scope, headers))}"
             )
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Authorization must be a Bearer Firebase ID token")
-        verified = await self.tokens.verify(token.strip())
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated(
+                "Authorization must be a Bearer Firebase ID token or personal API token"
+            )
+        if token.startswith(TOKEN_PREFIX):
+            return await self._identify_personal(token, found, method)
+        verified = await self.tokens.verify(token)
         if method not in SAFE_METHODS or verified.admin:
             # Writes, and everything an admin does: a revoked admin must not keep reading
             # admin views until the old token expires.
@@ -142,6 +150,15 @@ class Proxy:
         if user.kind is CallerKind.AGENT and not found.route.agents:
             raise Forbidden("Agents cannot use this route", code="AGENT_NOT_ALLOWED")
         return VerifiedCaller(user, f"uid:{verified.uid}")
+
+    async def _identify_personal(self, token: str, found: Match, method: str) -> VerifiedCaller:
+        """A personal API token: its owner, limited to what its scope allows (403 beyond)."""
+        if self.personal_tokens is None:
+            raise Unauthenticated("Personal API tokens are not accepted here", code="INVALID_TOKEN")
+        user = await self.personal_tokens.identify(token)
+        check_scope(user, found, method)
+        # The owner's own limits: a user's tokens share them rather than multiply them.
+        return VerifiedCaller(user, f"uid:{user.uid}")
 
     def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
         """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""

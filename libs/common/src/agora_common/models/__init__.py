@@ -30,6 +30,7 @@ from agora_common.models.identity import (
     HEADER_USER_ID,
     HEADER_USER_ROLE,
     CallerKind,
+    TokenScope,
     UserIdentity,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "RegistrationFor",
     "SearchPage",
     "StatusChange",
+    "TokenScope",
     "ToolSpec",
     "ToolSummary",
     "UserIdentity",
