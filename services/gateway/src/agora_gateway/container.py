@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from agora_common.app import Resources
 from agora_common.clients import make_transport
 from agora_common.firebase import token_verifier_for
+from agora_common.signing import CardSigner
+from agora_common.signing.settings import open_card_signer
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.proxy import Proxy
 from agora_gateway.ratelimit import RateLimiter
@@ -19,6 +21,8 @@ from agora_gateway.settings import GatewaySettings
 class GatewayContainer:
     proxy: Proxy
     openapi: OpenApiComposer
+    # Publishes the platform's public keys (the registry signs with the same key).
+    signer: CardSigner
 
 
 async def build(
@@ -46,4 +50,5 @@ async def build(
         RateLimiter(resources.redis, timeout_s=settings.dependency_timeout_s),
         refusals=refusals,
     )
-    return GatewayContainer(proxy=proxy, openapi=OpenApiComposer(resources.services))
+    signer = await stack.enter_async_context(open_card_signer(settings))
+    return GatewayContainer(proxy=proxy, openapi=OpenApiComposer(resources.services), signer=signer)
