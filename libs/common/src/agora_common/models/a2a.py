@@ -37,7 +37,7 @@ def card_from_a2a(a2a: Mapping[str, Any], *, image: str | None = None) -> AgentC
         "description": a2a.get("description"),
         "version": a2a.get("version"),
         "tools": tools,
-        "deployment": {k: v for k, v in (("url", a2a.get("url")), ("image", image)) if v},
+        "deployment": {k: v for k, v in (("url", _url(a2a)), ("image", image)) if v},
         "tags": _tags(skills),
     }
     provider = a2a.get("provider")
@@ -56,6 +56,18 @@ def card_from_a2a(a2a: Mapping[str, Any], *, image: str | None = None) -> AgentC
     if kept:
         card["metadata"] = {"a2a": kept}
     return AgentCard.model_validate(card)
+
+
+def _url(a2a: Mapping[str, Any]) -> Any:
+    """v0.3's `url`, else v1.0's first `supportedInterfaces` entry that is not the platform's own
+    execute route (a card Agora exported runs on Agora; it names no agent endpoint)."""
+    if a2a.get("url"):
+        return a2a["url"]
+    interfaces = a2a.get("supportedInterfaces")
+    for interface in interfaces if isinstance(interfaces, list) else []:
+        if isinstance(interface, Mapping) and interface.get("protocolBinding") != EXECUTE_BINDING:
+            return interface.get("url")
+    return None
 
 
 def _tool_name(skill_id: str) -> str:
