@@ -78,6 +78,8 @@ class Stack:
     agent_ports: tuple[int, ...] = ()
     # Where a test serves a REST API that generated tools call: agents may reach it.
     upstream_port: int = 0
+    # The stack's own gateway, known before it starts: the registry names it in exported cards.
+    gateway_port: int = 0
 
     @property
     def agent_endpoints(self) -> tuple[str, ...]:
@@ -115,6 +117,8 @@ class Stack:
             "tool": self.tool,
         }
         ports = {name: _port(url) for name, url in urls.items() if url}
+        if self.gateway_port:
+            ports["gateway"] = self.gateway_port
         return LocalFleet(
             self.emulator_env,
             ports,
@@ -244,6 +248,7 @@ def stack(
         tool=f"http://127.0.0.1:{free_port()}",
         agent_ports=(free_port(), free_port()),
         upstream_port=free_port(),
+        gateway_port=free_port(),
     )
     with (
         partial.serve_registry(),
@@ -252,7 +257,7 @@ def stack(
         partial.serve_tool(),
         partial.serve_auth(),
         partial.serve_executor(),
-        partial.serve_gateway() as gateway,
+        partial.serve_gateway(port=partial.gateway_port) as gateway,
     ):
         partial.gateway = gateway
         yield partial

@@ -19,6 +19,7 @@ CALLERS = ("anonymous", "user", "owner", "other", "admin")
 # (method, path, agent state, {caller: status}); "user" is a signed-in non-owner for collections.
 MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("POST", "/agents/register", None, {"anonymous": 401, "user": 201, "admin": 201}),
+    ("POST", "/agents/register/a2a", None, {"anonymous": 401, "user": 201, "admin": 201}),
     ("GET", "/registry/search", None, {"anonymous": 200, "user": 200, "admin": 200}),
     (
         "GET",
@@ -36,6 +37,18 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
     (
         "GET",
         "/agents/{id}/manifest",
+        "active",
+        {"anonymous": 200, "owner": 200, "other": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/agents/{id}/agent-card.json",
+        "pending",
+        {"anonymous": 404, "owner": 200, "other": 404, "admin": 200},
+    ),
+    (
+        "GET",
+        "/agents/{id}/agent-card.json",
         "active",
         {"anonymous": 200, "owner": 200, "other": 200, "admin": 200},
     ),
@@ -106,6 +119,13 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
     ),
 ]
 
+A2A_CARD = {
+    "description": "Quantitative finance tools",
+    "version": "1.0.0",
+    "url": "https://quantflow.example.com/a2a",
+    "skills": [{"id": "black_scholes", "name": "Black-Scholes", "description": "Price options"}],
+}
+
 CASES = [
     pytest.param(method, path, state, caller, status, id=f"{method} {path} {state} {caller}")
     for method, path, state, expected in MATRIX
@@ -157,7 +177,9 @@ def test_route_by_caller(
     who = {"user": "other"}.get(caller, caller)
     headers = {} if caller == "anonymous" else people[who].bearer
     body = None
-    if method == "POST":
+    if path.endswith("/a2a"):
+        body = A2A_CARD | {"name": unique_name()}
+    elif method == "POST":
         body = card(unique_name())
     elif method == "PATCH" and path.endswith("/approve"):
         body = {}

@@ -84,6 +84,7 @@ def test_only_searches_and_reads_of_agents_and_tools_are_anonymous() -> None:
         ("GET", "/registry/search"),
         ("GET", "/agents/{agent_id}"),
         ("GET", "/agents/{agent_id}/manifest"),
+        ("GET", "/agents/{agent_id}/agent-card.json"),
         ("GET", "/tools/catalog"),
         ("GET", "/tools/{tool_id}"),
         ("GET", "/tools/{tool_id}/versions"),

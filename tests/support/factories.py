@@ -44,6 +44,8 @@ def local_settings_kwargs(
         # Closed ports: these apps open Firestore and Redis clients that the test does not use.
         "firestore_emulator_host": "127.0.0.1:9",
         "redis_url": "redis://127.0.0.1:9/0",
+        # The registry's and gateway's signing key: beside the dev key, not in the repository.
+        "card_signing_key_file": key_file.parent / "keys" / "card-signing.pem",
     }
     kwargs.update(overrides)
     return kwargs

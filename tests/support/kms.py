@@ -5,7 +5,9 @@ google-cloud-kms async client talks to it through an insecure channel. One symme
 with numbered versions: Encrypt uses the primary and answers its version name; the ciphertext
 carries the version, so Decrypt on the crypto key name works as on real KMS; additional
 authenticated data and CRC32C checksums are honoured. CreateCryptoKeyVersion and
-UpdateCryptoKeyPrimaryVersion are what ops run to rotate. `mode` simulates outages.
+UpdateCryptoKeyPrimaryVersion are what ops run to rotate. `mode` simulates outages. Beside it,
+one asymmetric signing key version (`EC_SIGN_P256_SHA256`, `sign_key_version`): AsymmetricSign
+signs a SHA-256 digest (DER ECDSA, as KMS answers) and GetPublicKey answers its PEM.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Literal
 import google_crc32c
 import grpc
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.cloud import kms
 
@@ -54,6 +58,8 @@ class KmsStandIn:
         self._server: grpc.aio.Server | None = None
         self._thread: threading.Thread | None = None
         self._unstalled: asyncio.Event | None = None
+        self.sign_key_version = f"{key_name.rsplit('/', 1)[0]}/card-signing/cryptoKeyVersions/1"
+        self.sign_key = ec.generate_private_key(ec.SECP256R1())
 
     @property
     def mode(self) -> Mode:
@@ -167,6 +173,39 @@ class KmsStandIn:
             primary=kms.CryptoKeyVersion(name=self.primary),
         )
 
+    async def _asymmetric_sign(
+        self, request: kms.AsymmetricSignRequest, context: Any
+    ) -> kms.AsymmetricSignResponse:
+        await self._gate(context)
+        if request.name != self.sign_key_version:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown key version {request.name}")
+        digest = bytes(request.digest.sha256)
+        if len(digest) != 32 or not _crc_ok(request, "digest_crc32c", digest):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad digest")
+        der = self.sign_key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        return kms.AsymmetricSignResponse(
+            name=self.sign_key_version,
+            signature=der,
+            signature_crc32c=_crc(der) ^ (1 if self.mode == "corrupt" else 0),
+            verified_digest_crc32c="digest_crc32c" in request,
+        )
+
+    async def _get_public_key(
+        self, request: kms.GetPublicKeyRequest, context: Any
+    ) -> kms.PublicKey:
+        await self._gate(context)
+        if request.name != self.sign_key_version:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown key version {request.name}")
+        pem = self.sign_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return kms.PublicKey(
+            name=self.sign_key_version,
+            pem=pem.decode(),
+            pem_crc32c=_crc(pem),
+            algorithm=kms.CryptoKeyVersion.CryptoKeyVersionAlgorithm.EC_SIGN_P256_SHA256,
+        )
+
     async def _gate(self, context: Any) -> None:
         if self.mode == "stall" and self._unstalled is not None:
             self._unstalled.clear()
@@ -201,6 +240,10 @@ class KmsStandIn:
                 "UpdateCryptoKeyPrimaryVersion": unary(
                     self._update_primary, kms.UpdateCryptoKeyPrimaryVersionRequest, kms.CryptoKey
                 ),
+                "AsymmetricSign": unary(
+                    self._asymmetric_sign, kms.AsymmetricSignRequest, kms.AsymmetricSignResponse
+                ),
+                "GetPublicKey": unary(self._get_public_key, kms.GetPublicKeyRequest, kms.PublicKey),
             },
         )
 

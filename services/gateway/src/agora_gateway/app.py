@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,6 +33,15 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
     async def public_openapi(request: Request) -> dict[str, Any]:
         """The whole public API, composed from the services' documents."""
         return await container_of(request.app, GatewayContainer).openapi.document()
+
+    @app.get(JWKS_PATH, include_in_schema=False)
+    async def jwks(request: Request) -> JSONResponse:
+        """The platform's public signing keys: what verifies the A2A cards it signs."""
+        keys = await container_of(request.app, GatewayContainer).signer.public_jwks()
+        cache = f"public, max-age={settings.jwks_max_age_s}"
+        return JSONResponse(
+            keys, media_type="application/jwk-set+json", headers={"Cache-Control": cache}
+        )
 
     return GatewayASGI(app, settings)
 
@@ -97,3 +107,4 @@ def with_cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
 
 PREFIX = "/api/v1/"
 OPENAPI_PATH = "/api/v1/openapi.json"
+JWKS_PATH = "/.well-known/jwks.json"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from agora_common.app import Resources
 from agora_common.clients import make_transport
 from agora_common.firebase import token_verifier_for
+from agora_common.signing import CardSigner
+from agora_common.signing.settings import open_card_signer
 from agora_gateway.openapi import OpenApiComposer
 from agora_gateway.personal_tokens import PersonalTokens
 from agora_gateway.proxy import Proxy
@@ -20,6 +22,8 @@ from agora_gateway.settings import GatewaySettings
 class GatewayContainer:
     proxy: Proxy
     openapi: OpenApiComposer
+    # Publishes the platform's public keys (the registry signs with the same key).
+    signer: CardSigner
 
 
 async def build(
@@ -48,4 +52,5 @@ async def build(
         refusals=refusals,
         personal_tokens=PersonalTokens(resources.services, tokens, ttl_s=settings.revocation_ttl_s),
     )
-    return GatewayContainer(proxy=proxy, openapi=OpenApiComposer(resources.services))
+    signer = await stack.enter_async_context(open_card_signer(settings))
+    return GatewayContainer(proxy=proxy, openapi=OpenApiComposer(resources.services), signer=signer)

@@ -41,6 +41,16 @@ ANY = "GET POST PUT PATCH DELETE"
 # agents and tools, executing tools, and checking its own token. Everything else answers it 403.
 ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/agents/register", "registry", "/register", "write"),
+    _r("POST", "/agents/register/a2a", "registry", "/register/a2a", "write"),
+    _r(
+        "GET",
+        "/agents/{agent_id}/agent-card.json",
+        "registry",
+        "/{agent_id}/agent-card.json",
+        "read",
+        anonymous=True,
+        agents=True,
+    ),
     _r("GET", "/registry/search", "registry", "/search", "read", anonymous=True, agents=True),
     _r("POST", "/agents/execute", "executor", "/execute", "execute", agents=True),
     _r("POST", "/agents/deploy", "executor", "/deploy", "deploy"),

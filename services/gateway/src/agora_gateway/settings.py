@@ -5,7 +5,8 @@ from typing import ClassVar, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings, UnsafeSettingsError
+from agora_common.settings import UnsafeSettingsError
+from agora_common.signing.settings import CardSigningSettings
 
 DEFAULT_RATE_LIMITS = {
     "read": "600/minute",
@@ -19,12 +20,14 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(CardSigningSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_GATEWAY_")
 
     service_name: ClassVar[str] = "gateway"
     allowed_caller_services: ClassVar[tuple[str, ...]] = ()
 
+    # How long clients and caches may keep the JWKS (GET /.well-known/jwks.json).
+    jwks_max_age_s: int = Field(default=300, ge=0, le=86_400)
     # Browser origins allowed by CORS; never "*" in production.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)

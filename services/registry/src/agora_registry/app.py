@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from agora_common.app import Needs, create_service_app
 from agora_registry.container import build
-from agora_registry.routes import agents, internal, search
+from agora_registry.routes import a2a, agents, internal, search
 from agora_registry.settings import RegistrySettings
 
 
@@ -21,6 +21,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
     )
     # Order matters: /search and /register before /{agent_id}.
-    for router in (search.router, internal.router, agents.router):
+    for router in (search.router, internal.router, a2a.router, agents.router):
         app.include_router(router)
     return app

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from agora_common.answer_cache import AnswerCache
 from agora_common.app import Resources
+from agora_common.signing.settings import open_card_signer
+from agora_registry.a2a_cards import A2ACards
 from agora_registry.notices import PeerNotices
 from agora_registry.repository import AgentRepository
 from agora_registry.search import SearchService
@@ -18,6 +20,7 @@ from agora_registry.settings import RegistrySettings
 class RegistryContainer:
     registry: RegistryService
     search: SearchService
+    cards: A2ACards
 
 
 async def build(
@@ -30,7 +33,10 @@ async def build(
     )
     notices = PeerNotices(resources.services)
     stack.push_async_callback(notices.aclose)
+    signer = await stack.enter_async_context(open_card_signer(settings))
+    registry = RegistryService(repository, cache, settings, notices)
     return RegistryContainer(
-        registry=RegistryService(repository, cache, settings, notices),
+        registry=registry,
         search=SearchService(repository, cache),
+        cards=A2ACards(registry, signer, settings),
     )

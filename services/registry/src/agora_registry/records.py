@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from agora_common.models import AgentCard, AgentStatus, canonical_card_json, card_digest
+from agora_common.models.signatures import CardSignatureCheck
 
 # Sorts below every character a name may hold, so "ab" < "ab c" holds for the sort keys too.
 SORT_SEPARATOR = "\x1f"
@@ -40,6 +41,8 @@ class AgentRecord:
     updated_at: datetime
     status_reason: str | None = None
     idempotency_id: str | None = None
+    # Server-owned: an imported A2A card's signatures as checked at import (JSON), or None.
+    card_signatures_json: str | None = None
     # Firestore's update time when read: the precondition of the next write (not stored).
     update_time: datetime | None = field(default=None, compare=False)
 
@@ -51,6 +54,7 @@ class AgentRecord:
         card: AgentCard,
         now: datetime,
         idempotency_id: str | None,
+        card_signatures: CardSignatureCheck | None = None,
     ) -> AgentRecord:
         return cls(
             id=agent_id,
@@ -60,7 +64,14 @@ class AgentRecord:
             created_at=now,
             updated_at=now,
             idempotency_id=idempotency_id,
+            card_signatures_json=card_signatures.model_dump_json() if card_signatures else None,
         )
+
+    @property
+    def card_signatures(self) -> CardSignatureCheck | None:
+        if self.card_signatures_json is None:
+            return None
+        return CardSignatureCheck.model_validate_json(self.card_signatures_json)
 
     @property
     def card(self) -> dict[str, Any]:
@@ -77,7 +88,10 @@ class AgentRecord:
         return f"{name_key(str(self.card['name']))}{SORT_SEPARATOR}{self.id}"
 
     def with_card(self, card: AgentCard, now: datetime) -> AgentRecord:
-        return replace(self, card_json=canonical_card_json(card), updated_at=now)
+        """A changed card is no longer the imported one its signatures covered: they go."""
+        card_json = canonical_card_json(card)
+        signatures = self.card_signatures_json if card_json == self.card_json else None
+        return replace(self, card_json=card_json, updated_at=now, card_signatures_json=signatures)
 
     def with_status(self, status: AgentStatus, reason: str | None, now: datetime) -> AgentRecord:
         return replace(self, status=status, status_reason=reason, updated_at=now)
@@ -94,6 +108,7 @@ class AgentRecord:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "idempotency_id": self.idempotency_id,
+            "card_signatures": self.card_signatures_json,
             # A JSON string, not a map: tool schemas may nest deeper than Firestore's 20 levels
             # or hold arrays of arrays, which Firestore maps cannot.
             "card": self.card_json,
@@ -120,6 +135,7 @@ class AgentRecord:
             updated_at=data["updated_at"],
             status_reason=data.get("status_reason"),
             idempotency_id=data.get("idempotency_id"),
+            card_signatures_json=data.get("card_signatures"),
         )
 
 

@@ -24,6 +24,7 @@ from agora_common.models import (
     card_digest,
     package_source,
 )
+from agora_common.models.signatures import CardSignatureCheck
 from agora_registry import lifecycle
 from agora_registry.card_rules import (
     check_card,
@@ -98,11 +99,13 @@ class RegistryService:
         idempotency_key: str | None,
         *,
         packaged: bool = False,
+        card_signatures: CardSignatureCheck | None = None,
     ) -> tuple[AgentView, bool]:
         """The new agent (pending vetting, owned by the caller), or the one this key created.
 
         The second element is True when the answer replays an earlier request. `packaged`: the
         tool service registers a submitted package, the one caller that may name it as source.
+        `card_signatures`: what the A2A import found of the card's signatures (server-owned).
         """
         uid = _require_user(user)
         check_card(card, local=self._settings.is_local)
@@ -123,7 +126,7 @@ class RegistryService:
             replace_key = existing is not None
             expire_at = now + timedelta(seconds=self._settings.idempotency_ttl_s)
             key = IdempotencyRecord(key_id, uid, agent_id, body_digest, now, expire_at)
-        record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None)
+        record = AgentRecord.new(agent_id, uid, card, now, key.id if key else None, card_signatures)
         for _ in range(CLAIM_ATTEMPTS):
             names = await self._names.plan(uid, card.name, now)  # 409 when another owner's
             try:
@@ -158,6 +161,10 @@ class RegistryService:
 
     async def get(self, user: UserIdentity, agent_id: str) -> AgentView:
         return agent_view(user, await self._visible(user, agent_id, cached=True))
+
+    async def visible_record(self, user: UserIdentity, agent_id: str) -> AgentRecord:
+        """The stored agent if this user may see it (as GET /{id}); 404 otherwise."""
+        return await self._visible(user, agent_id, cached=True)
 
     async def get_for_service(self, agent_id: str) -> AgentView:
         """Any agent with its owner fields, for the platform's own services."""

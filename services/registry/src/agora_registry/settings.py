@@ -5,10 +5,11 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import ServiceSettings
+from agora_common.models.agent import WebUrl
+from agora_common.signing.settings import CardSigningSettings
 
 
-class RegistrySettings(ServiceSettings):
+class RegistrySettings(CardSigningSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_REGISTRY_")
 
     service_name: ClassVar[str] = "registry"
@@ -47,3 +48,6 @@ class RegistrySettings(ServiceSettings):
     read_cache_ttl_s: float = Field(default=1.0, ge=0, le=30)
     # Agents kept at most: cards may be up to `max_body_bytes`, so this bounds the memory.
     read_cache_entries: int = Field(default=256, ge=1, le=10_000)
+    # The public API's origin (the gateway's, e.g. https://agora.example.com): exported A2A
+    # cards name its execute URL. Unset: the export answers 503 PUBLIC_URL_UNCONFIGURED.
+    public_api_url: WebUrl | None = None

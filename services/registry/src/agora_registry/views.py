@@ -39,11 +39,14 @@ def full_view(record: AgentRecord) -> AgentView:
         created_at=record.created_at,
         updated_at=record.updated_at,
         card=record.card,
+        card_signatures=record.card_signatures,
     )
 
 
 def public_view(record: AgentRecord) -> AgentView:
-    return full_view(record).model_copy(update={"owner_uid": None, "status_reason": None})
+    return full_view(record).model_copy(
+        update={"owner_uid": None, "status_reason": None, "card_signatures": None}
+    )
 
 
 def summary(doc: dict[str, Any], *, full: bool) -> AgentSummary:

@@ -91,6 +91,26 @@ def check_stored_card(data: dict[str, Any]) -> tuple[AgentCard | None, CheckResu
     return card, CheckResult(name="card", status="ok")
 
 
+def signature_findings(agent: AgentView) -> list[dict[str, Any]]:
+    """A signature of the imported A2A card that the registry could not verify: high."""
+    check = agent.card_signatures
+    if check is None:
+        return []
+    return [
+        {
+            "check": "card",
+            "path": f"$.signatures[{result.index}]",
+            "message": (
+                f"the card's signature does not verify ({result.reason or result.result})"
+                + (f" under the platform's key {result.kid}" if result.kid else "")
+            ),
+            "severity": "high",
+        }
+        for result in check.signatures
+        if result.result in ("failed", "invalid")
+    ]
+
+
 class Scanner:
     def __init__(
         self,
@@ -137,7 +157,12 @@ class Scanner:
         )
 
     def _card(self, agent: AgentView) -> tuple[AgentCard | None, CheckResult]:
-        return check_stored_card(agent.card)
+        card, check = check_stored_card(agent.card)
+        bad_signatures = signature_findings(agent)
+        if not bad_signatures:
+            return card, check
+        findings = [*check.findings, *bad_signatures]
+        return card, check.model_copy(update={"status": "findings", "findings": findings})
 
     async def _url(self, card: AgentCard) -> CheckResult:
         url = card.deployment.url

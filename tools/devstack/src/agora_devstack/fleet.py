@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from agora_auth.settings import DEFAULT_LOCAL_KEK_FILE
+from agora_common.signing.settings import DEFAULT_LOCAL_SIGNING_KEY_FILE
 from agora_devstack.accounts import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -72,6 +73,7 @@ class Fleet:
             state_dir=log_dir,
             project_id=PROJECT_ID,
             kek_file=repo_root() / DEFAULT_LOCAL_KEK_FILE,
+            signing_key_file=repo_root() / DEFAULT_LOCAL_SIGNING_KEY_FILE,
             console_origins=(self.console_url, f"http://{HOST}:{console_port}"),
         )
         self.agents: list[SeededAgent] = []

@@ -109,12 +109,19 @@ class LocalFleet:
     project_id: str = PROJECT_ID
     agents_root: Path = field(default_factory=lambda: repo_root() / "agents")
     kek_file: Path | None = None
+    # The platform's card-signing key (EC P-256), unless this names another: `keys/` of the
+    # state directory. The registry signs with it and the gateway publishes its JWKS.
+    signing_key_file: Path | None = None
     # `address:port` of agents started outside the executor's runtime (tests' stand-ins).
     agent_endpoints: tuple[str, ...] = ()
     # Browser origins of the web console: the gateway's CORS allows them, and only them.
     console_origins: tuple[str, ...] = ()
     # The emulator sends no OIDC token: the vetting service's tasks carry this credential instead.
     task_credential: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.state_dir / "keys" / "card-signing.pem"
 
     def url(self, name: str) -> str:
         """Base URL of service `name` in this fleet."""
@@ -175,7 +182,16 @@ class LocalFleet:
         """What one service needs only when it runs here."""
         match name:
             case "gateway":  # nothing in front of it locally: the peer is the client
-                return {"trusted_proxy_hops": 0, "cors_origins": self.console_origins}
+                return {
+                    "trusted_proxy_hops": 0,
+                    "cors_origins": self.console_origins,
+                    "card_signing_key_file": self.signing_key_path,
+                }
+            case "registry":  # signs A2A cards naming the gateway's execute URL
+                return {
+                    "card_signing_key_file": self.signing_key_path,
+                    "public_api_url": self.url("gateway") if "gateway" in self.ports else None,
+                }
             case "auth":
                 kek_file = self.kek_file or self.state_dir / "keys" / "api-keys-kek.json"
                 return {"local_kek_file": kek_file}

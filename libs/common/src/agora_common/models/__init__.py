@@ -1,6 +1,6 @@
 """Pydantic models that cross service boundaries."""
 
-from agora_common.models.a2a import card_from_a2a
+from agora_common.models.a2a import card_from_a2a, card_to_a2a
 from agora_common.models.agent import (
     CARD_FIELDS,
     MAX_CARD_BYTES,
@@ -62,6 +62,7 @@ __all__ = [
     "canonical_card_json",
     "card_digest",
     "card_from_a2a",
+    "card_to_a2a",
     "may_see_agent",
     "package_source",
 ]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agora_common.models.identity import UserIdentity
+from agora_common.models.signatures import CardSignatureCheck
 
 MAX_NAME_CHARS = 64
 MAX_DESCRIPTION_CHARS = 2000
@@ -322,6 +323,8 @@ class AgentView(BaseModel):
     updated_at: datetime
     # The stored card as a plain object: answers never re-validate what was accepted earlier.
     card: dict[str, Any]
+    # Server-owned: what the registry found of an imported A2A card's signatures (owner fields).
+    card_signatures: CardSignatureCheck | None = None
 
 
 class AgentPage(BaseModel):
