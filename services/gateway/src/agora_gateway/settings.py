@@ -25,8 +25,12 @@ class GatewaySettings(ServiceSettings):
     service_name: ClassVar[str] = "gateway"
     allowed_caller_services: ClassVar[tuple[str, ...]] = ()
 
-    # Browser origins allowed by CORS; never "*" in production.
+    # Browser origins allowed by CORS; never "*" in production. The MCP endpoint refuses any
+    # other Origin (403).
     cors_origins: tuple[str, ...] = ()
+    # Where clients reach the gateway (`https://api.example.com`), for the MCP endpoint's OAuth
+    # metadata; unset: each request's own host (https outside local mode).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$", max_length=300)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)
     # The request target and the headers each up to this: 414 / 431 in the envelope past it.
     max_head_bytes: int = Field(default=16 * 1024, ge=1_024, le=64 * 1024)
@@ -72,4 +76,6 @@ class GatewaySettings(ServiceSettings):
     def _refuse_wildcard_cors(self) -> Self:
         if not self.is_local and "*" in self.cors_origins:
             raise UnsafeSettingsError("gateway: CORS '*' is refused in production")
+        if not self.is_local and self.public_url and not self.public_url.startswith("https://"):
+            raise UnsafeSettingsError("gateway: public_url must be https in production")
         return self
