@@ -26,6 +26,8 @@ log = logging.getLogger("agora.tool.mcp")
 
 # At most this many of an error's `details` are put in the text a client shows.
 MAX_DETAILS = 10
+# The executor's id of the execution, in the result's `_meta` (its logs and costs are under it).
+EXECUTION_ID = "agora/execution_id"
 
 
 class ToolCalls:
@@ -89,7 +91,10 @@ def _execution(execution: dict[str, Any]) -> CallToolResult:
     result = execution.get("result")
     structured = result if isinstance(result, dict) else {"result": result}
     text = json.dumps(structured, separators=(",", ":"), ensure_ascii=False)
-    return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
+    meta = {EXECUTION_ID: str(execution.get("execution_id", ""))}
+    return CallToolResult(
+        content=[TextContent(text=text)], structured_content=structured, meta=meta
+    )
 
 
 def tool_error(message: str) -> CallToolResult:
