@@ -356,3 +356,25 @@ def test_an_agent_is_refused_and_a_get_has_no_stream(
     get = httpx.get(stack.api("/mcp"), headers=user.bearer)
     assert get.status_code == 405
     assert get.headers["allow"] == "POST"
+
+
+def test_the_executor_takes_a_user_from_the_tool_service_and_no_other_service(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+) -> None:
+    """The executor's one additive rule: the tool service may pass on a user (the MCP endpoint
+    does); vetting, also allowed to call it, still may not."""
+    someone = UserIdentity(kind=CallerKind.USER, uid=user.uid, email=user.email)
+    body = {"agent_id": quantflow["id"], "tool_name": "black_scholes", "payload": OPTION}
+    url = f"{stack.executor}/execute"
+    as_tool = httpx.post(
+        url, json=body, headers=stack.as_service("tool", stack.executor, someone), timeout=30
+    )
+    assert as_tool.status_code == 200, as_tool.text
+    assert as_tool.json()["status"] == "succeeded"
+    as_vetting = httpx.post(
+        url, json=body, headers=stack.as_service("vetting", stack.executor, someone), timeout=30
+    )
+    assert as_vetting.status_code == 403
+    assert as_vetting.json()["error"]["code"] == "IDENTITY_NOT_ALLOWED"
+    no_user = httpx.post(url, json=body, headers=stack.as_service("tool", stack.executor))
+    assert no_user.status_code == 401
