@@ -115,7 +115,7 @@ locals {
   invokers = {
     registry  = ["gateway", "auth", "executor", "vetting", "analytics", "tool"]
     auth      = ["gateway", "executor", "tool"]
-    executor  = ["gateway", "vetting"]
+    executor  = ["gateway", "vetting", "tool"]
     tool      = ["gateway", "registry"]
     analytics = ["gateway", "executor"]
     vetting   = ["gateway", "registry", "tool"]

@@ -52,7 +52,7 @@ EXPECTED_CALLS = {
     "auth": {"registry"},
     "analytics": {"registry"},
     "registry": {"vetting", "tool"},
-    "tool": {"registry", "vetting", "auth"},
+    "tool": {"registry", "vetting", "auth", "executor"},  # executor: the MCP endpoint's calls
 }
 
 SERVICE_ENTRY_KEYS = {"min", "max", "public", "redis", "roles", "env"}

@@ -49,13 +49,15 @@ def identity_headers(user: UserIdentity) -> dict[str, str]:
 async def end_user(request: Request, caller: ServiceCaller) -> UserIdentity:
     """The user the gateway vouches for; anonymous when it sends none.
 
+    The service's `identity_forwarders` may pass on a user the gateway verified for them.
     Identity headers from any other caller are refused outright rather than ignored, so a
     misrouted or compromised service cannot act as a user.
     """
     settings: ServiceSettings = request.app.state.settings
     headers = request.headers
     asserted = any(name in headers for name in _LOWER_HEADERS)
-    if caller.email != service_account_email("gateway", settings.project_id):
+    vouching = ("gateway", *settings.identity_forwarders)
+    if caller.email not in {service_account_email(n, settings.project_id) for n in vouching}:
         if asserted:
             raise Forbidden(
                 "Only the gateway may assert a user identity", code="IDENTITY_NOT_ALLOWED"

@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     # Identities that are not services but may call internal routes (e.g. Cloud Tasks' or Cloud
     # Scheduler's invoker account), by the same naming: agora-<name>@<project>.
     allowed_caller_identities: ClassVar[tuple[str, ...]] = ()
+    # Services besides the gateway whose identity headers this one honours: they pass on a user
+    # the gateway verified for them (e.g. the tool service's MCP endpoint calling the executor).
+    identity_forwarders: ClassVar[tuple[str, ...]] = ()
 
     # Production is the default so a forgotten setting fails closed, not open.
     env: Environment = Environment.PRODUCTION

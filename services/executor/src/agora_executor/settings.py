@@ -13,7 +13,9 @@ class ExecutorSettings(PackageLimitSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AGORA_EXECUTOR_")
 
     service_name: ClassVar[str] = "executor"
-    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "vetting")
+    allowed_caller_services: ClassVar[tuple[str, ...]] = ("gateway", "vetting", "tool")
+    # The tool service's MCP endpoint executes tools for the user the gateway verified.
+    identity_forwarders: ClassVar[tuple[str, ...]] = ("tool",)
     # Who may deploy: the vetting service, or an admin through the gateway.
     deploy_services: ClassVar[tuple[str, ...]] = ("vetting",)
 

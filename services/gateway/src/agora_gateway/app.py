@@ -15,6 +15,7 @@ from agora_common.bodies import BodyLimit
 from agora_common.heads import HeadLimit
 from agora_common.middleware import RequestContextMiddleware
 from agora_gateway.container import GatewayContainer, build
+from agora_gateway.resource_metadata import METADATA_PATHS, metadata, public_origin
 from agora_gateway.settings import GatewaySettings
 
 
@@ -42,6 +43,13 @@ def create_app(settings: GatewaySettings | None = None) -> GatewayASGI:
         return JSONResponse(
             keys, media_type="application/jwk-set+json", headers={"Cache-Control": cache}
         )
+
+    @app.get(METADATA_PATHS[0], include_in_schema=False)
+    @app.get(METADATA_PATHS[1], include_in_schema=False)
+    async def protected_resource(request: Request) -> JSONResponse:
+        """RFC 9728 metadata of the MCP endpoint: where its bearer tokens come from."""
+        document = metadata(settings, public_origin(settings, request.scope))
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
 
     return GatewayASGI(app, settings)
 
@@ -93,9 +101,16 @@ def with_cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
         app,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "If-None-Match",
+            "MCP-Protocol-Version",
+        ],
         expose_headers=[
             "ETag",
+            "WWW-Authenticate",
             "Retry-After",
             "RateLimit-Limit",
             "RateLimit-Remaining",

@@ -34,6 +34,7 @@ from agora_common.models.identity import CallerKind, UserIdentity
 from agora_common.tracing import outgoing_trace_headers
 from agora_gateway.personal_tokens import TOKEN_PREFIX, PersonalTokens, check_scope
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
+from agora_gateway.resource_metadata import challenge, origin_allowed, public_origin
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.security import RefusalWatch
 from agora_gateway.settings import GatewaySettings
@@ -117,7 +118,10 @@ class Proxy:
         if isinstance(found, frozenset):
             raise MethodNotAllowed(headers={"Allow": ", ".join(sorted(found))})
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        caller = await self._identify(scope, headers, found, method)
+        if found.route.mcp:
+            caller = await self._identify_mcp(scope, headers, found, method)
+        else:
+            caller = await self._identify(scope, headers, found, method)
         decision = await self._rate_limit(found, caller)
         if not decision.allowed:
             raise RateLimited(headers=decision.headers())
@@ -159,6 +163,19 @@ class Proxy:
         check_scope(user, found, method)
         # The owner's own limits: a user's tokens share them rather than multiply them.
         return VerifiedCaller(user, f"uid:{user.uid}")
+
+    async def _identify_mcp(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
+    ) -> VerifiedCaller:
+        """The MCP endpoint: a browser's Origin must be ours, and a 401 says where to sign in."""
+        if not origin_allowed(self.settings, headers):
+            raise Forbidden("This Origin may not call the MCP endpoint", code="ORIGIN_NOT_ALLOWED")
+        try:
+            return await self._identify(scope, headers, found, method)
+        except Unauthenticated as error:
+            pointer = challenge(public_origin(self.settings, scope))
+            error.headers = {**(error.headers or {}), "WWW-Authenticate": pointer}
+            raise
 
     def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
         """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""

@@ -24,6 +24,9 @@ class Route:
     group: str  # rate-limit and timeout group
     anonymous: bool = False  # may be called without a token
     agents: bool = False  # may be called by an agent signed in with its custom token
+    # The MCP endpoint: a browser's Origin must be one of ours, and a 401 points at the
+    # protected-resource metadata (`resource_metadata.py`).
+    mcp: bool = False
 
     def compile(self) -> re.Pattern[str]:
         regex = self.pattern.replace("{path}", "(?P<path>[^?#]+)")
@@ -110,6 +113,9 @@ ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/analytics/alerts/check", "analytics", "/alerts/check", "write"),
     _r("POST", "/analytics/alerts/{alert_id}/ack", "analytics", "/alerts/{alert_id}/ack", "write"),
     _r(ANY, "/vetting/{path}", "vetting", "/{path}", "admin"),
+    # MCP (Streamable HTTP, stateless): the tool service lists the catalog and calls tools
+    # through the executor, so calls count in the execute group.
+    _r("POST", "/mcp", "tool", "/mcp", "execute", mcp=True),
 )
 
 

@@ -28,8 +28,12 @@ class GatewaySettings(CardSigningSettings):
 
     # How long clients and caches may keep the JWKS (GET /.well-known/jwks.json).
     jwks_max_age_s: int = Field(default=300, ge=0, le=86_400)
-    # Browser origins allowed by CORS; never "*" in production.
+    # Browser origins allowed by CORS; never "*" in production. The MCP endpoint refuses any
+    # other Origin (403).
     cors_origins: tuple[str, ...] = ()
+    # Where clients reach the gateway (`https://api.example.com`), for the MCP endpoint's OAuth
+    # metadata; unset: each request's own host (https outside local mode).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$", max_length=300)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=32 * 1_048_576)
     # The request target and the headers each up to this: 414 / 431 in the envelope past it.
     max_head_bytes: int = Field(default=16 * 1024, ge=1_024, le=64 * 1024)
@@ -75,4 +79,6 @@ class GatewaySettings(CardSigningSettings):
     def _refuse_wildcard_cors(self) -> Self:
         if not self.is_local and "*" in self.cors_origins:
             raise UnsafeSettingsError("gateway: CORS '*' is refused in production")
+        if not self.is_local and self.public_url and not self.public_url.startswith("https://"):
+            raise UnsafeSettingsError("gateway: public_url must be https in production")
         return self

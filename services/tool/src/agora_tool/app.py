@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from agora_common.app import Needs, create_service_app
 from agora_tool.container import build
-from agora_tool.routes import catalog, factory, internal, submissions
+from agora_tool.routes import catalog, factory, internal, mcp, submissions
 from agora_tool.settings import ToolSettings
 
 
@@ -20,7 +20,8 @@ def create_app(settings: ToolSettings | None = None) -> FastAPI:
         wire=partial(build, settings),
         max_body_bytes=settings.max_body_bytes,
     )
-    # Order matters: /catalog, /generate, /submit and /internal before /{tool_id}.
-    for router in (internal.router, factory.router, submissions.router, catalog.router):
+    # Order matters: /catalog, /generate, /submit, /mcp and /internal before /{tool_id}.
+    routers = (internal.router, factory.router, submissions.router, mcp.router, catalog.router)
+    for router in routers:
         app.include_router(router)
     return app

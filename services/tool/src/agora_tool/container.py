@@ -18,6 +18,8 @@ from agora_tool.catalog import CatalogService
 from agora_tool.catalog_sync import CatalogSync
 from agora_tool.factory_service import FactoryService, LlmProviders
 from agora_tool.jobs import JobRepository
+from agora_tool.mcp_calls import ToolCalls
+from agora_tool.mcp_server import McpEndpoint
 from agora_tool.repository import ToolRepository
 from agora_tool.settings import ToolSettings
 from agora_tool.submissions import SubmissionService
@@ -30,6 +32,7 @@ class ToolContainer:
     submissions: SubmissionService
     approvals: ApprovalService
     factory: FactoryService
+    mcp: McpEndpoint
 
 
 async def build(
@@ -71,12 +74,22 @@ async def build(
     approvals = ApprovalService(
         repository, resources.services, sync, catalog, timeout_s=settings.approve_timeout_s
     )
+    calls = ToolCalls(
+        resources.services,
+        timeout_s=settings.mcp_call_timeout_s,
+        connect_timeout_s=settings.http_connect_timeout_s,
+    )
+    mcp = McpEndpoint(
+        catalog, calls, page_size=settings.mcp_page_size, max_body_bytes=settings.max_body_bytes
+    )
+    await stack.enter_async_context(mcp.manager.run())
     return ToolContainer(
         catalog=catalog,
         sync=sync,
         submissions=submissions,
         approvals=approvals,
         factory=factory,
+        mcp=mcp,
     )
 
 

@@ -42,6 +42,10 @@ class ToolSettings(PackageLimitSettings, ServiceSettings):
     # An approval deploys the agent: as long as vetting's own deploy wait, and a little more.
     approve_timeout_s: float = Field(default=330.0, gt=0, le=900)
     catalog_cache_ttl_s: int = Field(default=600, ge=1, le=86_400)
+    # The MCP endpoint (`POST /mcp`): tools per `tools/list` page, and how long one `tools/call`
+    # waits for the executor (its own cap on an agent is 60 s; the gateway's execute group, 70 s).
+    mcp_page_size: int = Field(default=50, ge=1, le=100)
+    mcp_call_timeout_s: float = Field(default=65.0, gt=0, le=300)
     # In-process reconcile every this many seconds (0: off). Production turns it off and lets
     # Cloud Scheduler call POST /internal/reconcile, since Cloud Run may pause idle instances.
     reconcile_interval_s: float = Field(default=300.0, ge=0, le=86_400)

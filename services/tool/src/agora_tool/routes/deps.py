@@ -13,6 +13,7 @@ from agora_tool.catalog import CatalogService
 from agora_tool.catalog_sync import CatalogSync
 from agora_tool.container import ToolContainer
 from agora_tool.factory_service import FactoryService
+from agora_tool.mcp_server import McpEndpoint
 from agora_tool.settings import ToolSettings
 from agora_tool.submissions import SubmissionService
 
@@ -20,6 +21,7 @@ Catalog = Annotated[CatalogService, Depends(provide(ToolContainer, lambda c: c.c
 Submissions = Annotated[SubmissionService, Depends(provide(ToolContainer, lambda c: c.submissions))]
 Approvals = Annotated[ApprovalService, Depends(provide(ToolContainer, lambda c: c.approvals))]
 Factory = Annotated[FactoryService, Depends(provide(ToolContainer, lambda c: c.factory))]
+Mcp = Annotated[McpEndpoint, Depends(provide(ToolContainer, lambda c: c.mcp))]
 Sync = Annotated[CatalogSync, Depends(provide(ToolContainer, lambda c: c.sync))]
 SyncNotifier = Annotated[str, Depends(services_only(*ToolSettings.sync_services))]
 Reconciler = Annotated[str, Depends(services_only(*ToolSettings.reconcile_services))]
