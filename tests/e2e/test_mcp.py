@@ -27,6 +27,7 @@ from agora_tool.mcp_names import mcp_name
 from agora_tool.settings import ToolSettings
 from tests.e2e.conftest import PROJECT, Stack, unique_name
 from tests.e2e.test_execute import OPTION, call, deploy_as_vetting, eventually_stored
+from tests.e2e.test_personal_tokens import make_token
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
 
@@ -89,9 +90,11 @@ def names_of(agent: dict[str, Any]) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def mcp_session(url: str, who: EmulatorUser) -> AsyncIterator[ClientSession]:
+async def mcp_session(url: str, who: EmulatorUser | dict[str, str]) -> AsyncIterator[ClientSession]:
+    """An MCP client session as a user: their ID token, or other headers (a personal token)."""
+    headers = who if isinstance(who, dict) else who.bearer
     async with (
-        httpx2.AsyncClient(headers=who.bearer, timeout=30) as http,
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
         streamable_http_client(url, http_client=http) as (read, write),
         ClientSession(read, write) as session,
     ):
@@ -164,6 +167,37 @@ async def test_an_mcp_client_lists_quantflow_and_prices_an_option(
     assert log["status"] == "succeeded"
     assert (log["agent_id"], log["tool_name"]) == (quantflow["id"], "black_scholes")
     assert (log["caller_uid"], log["caller_kind"]) == (user.uid, "user")
+
+
+async def test_a_personal_api_token_drives_an_mcp_client_until_it_is_revoked(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+) -> None:
+    """What a desktop client or a script does: an execute-scoped token, no browser sign-in."""
+    made = make_token(stack, user, "execute")
+    bearer = {"Authorization": f"Bearer {made['token']}"}
+    names = names_of(quantflow)
+    black_scholes = next(n for n, tool in names.items() if tool == "black_scholes")
+    async with mcp_session(stack.api("/mcp"), bearer) as session:
+        await listed(session, set(names))
+        result = await session.call_tool(black_scholes, OPTION)
+    assert result.is_error is False, result.content
+    assert isinstance(result.structured_content, dict)
+    assert round(result.structured_content["call"]["price"], 4) == 10.4506
+
+    # A read-scoped token may not call tools, over MCP either.
+    reader = make_token(stack, user, "read")
+    refused = httpx.post(
+        stack.api("/mcp"),
+        json=INITIALIZE,
+        headers=JSON_RPC | {"Authorization": f"Bearer {reader['token']}"},
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "INSUFFICIENT_SCOPE")
+
+    # Revoked: refused at once here (this stack's revocation TTL is 0), with the sign-in pointer.
+    assert call(stack, "DELETE", f"/auth/tokens/{made['token_id']}", user).status_code == 204
+    gone = httpx.post(stack.api("/mcp"), json=INITIALIZE, headers=JSON_RPC | bearer)
+    assert gone.status_code == 401
+    assert "resource_metadata=" in gone.headers["WWW-Authenticate"]
 
 
 async def test_a_bad_payload_is_a_tool_error_not_a_protocol_error(
