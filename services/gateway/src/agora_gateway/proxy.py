@@ -7,9 +7,7 @@ the gateway's service identity, bodies streamed both ways.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-from dataclasses import dataclass
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -18,23 +16,21 @@ from agora_common.breaker import CircuitBreaker
 from agora_common.errors import (
     AgoraError,
     BadGateway,
-    Forbidden,
     GatewayTimeout,
     MethodNotAllowed,
     NotFound,
     RateLimited,
     ServiceUnavailable,
-    Unauthenticated,
     error_response,
 )
 from agora_common.firebase import FirebaseTokenVerifier
 from agora_common.iam.client import ServiceAuth
 from agora_common.identity import identity_headers
-from agora_common.models.identity import CallerKind, UserIdentity
+from agora_common.models.identity import UserIdentity
 from agora_common.tracing import outgoing_trace_headers
-from agora_gateway.personal_tokens import TOKEN_PREFIX, PersonalTokens, check_scope
+from agora_gateway.callers import Callers, VerifiedCaller
+from agora_gateway.personal_tokens import PersonalTokens
 from agora_gateway.ratelimit import Decision, Limit, RateLimiter
-from agora_gateway.resource_metadata import challenge, origin_allowed, public_origin
 from agora_gateway.routing import SAFE_METHODS, Match, Router
 from agora_gateway.security import RefusalWatch
 from agora_gateway.settings import GatewaySettings
@@ -47,14 +43,6 @@ from agora_gateway.streams import (
 )
 
 log = logging.getLogger("agora.gateway.proxy")
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedCaller:
-    """Who is calling, as the gateway verified it, and the key their rate limit counts under."""
-
-    user: UserIdentity
-    rate_key: str
 
 
 API_PREFIX = "/api/v1"
@@ -77,11 +65,10 @@ class Proxy:
         # redirect and auth-flow machinery do nothing for a proxy but cost CPU on every call.
         self.transport = transport
         self.auth = auth
-        self.tokens = tokens
         self.limiter = limiter
         self.router = router or Router()
         self.refusals = refusals
-        self.personal_tokens = personal_tokens
+        self.callers = Callers(settings, tokens, personal_tokens)
         self.limits = {group: Limit.parse(text) for group, text in settings.rate_limits.items()}
         self.anonymous_limits = {
             group: Limit(
@@ -103,7 +90,9 @@ class Proxy:
         except AgoraError as error:
             if error.status_code in (401, 403) and self.refusals is not None:
                 self.refusals.refused(
-                    self._client_ip(scope, scope["headers"]), error.status_code, scope["path"]
+                    self.callers.client_ip(scope, scope["headers"]),
+                    error.status_code,
+                    scope["path"],
                 )
             await error_response(error)(scope, receive, send)
 
@@ -118,75 +107,11 @@ class Proxy:
         if isinstance(found, frozenset):
             raise MethodNotAllowed(headers={"Allow": ", ".join(sorted(found))})
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        if found.route.mcp:
-            caller = await self._identify_mcp(scope, headers, found, method)
-        else:
-            caller = await self._identify(scope, headers, found, method)
+        caller = await self.callers.identify(scope, headers, found, method)
         decision = await self._rate_limit(found, caller)
         if not decision.allowed:
             raise RateLimited(headers=decision.headers())
         await self._forward(scope, receive, send, found, caller.user, headers, decision)
-
-    async def _identify(
-        self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
-    ) -> VerifiedCaller:
-        authorization = header(headers, b"authorization")
-        if authorization is None:
-            if not found.route.anonymous:
-                raise Unauthenticated("Sign in to use this route")
-            return VerifiedCaller(
-                UserIdentity(), f"ip:{_rate_key_for_ip(self._client_ip(scope, headers))}"
-            )
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated(
-                "Authorization must be a Bearer Firebase ID token or personal API token"
-            )
-        if token.startswith(TOKEN_PREFIX):
-            return await self._identify_personal(token, found, method)
-        verified = await self.tokens.verify(token)
-        if method not in SAFE_METHODS or verified.admin:
-            # Writes, and everything an admin does: a revoked admin must not keep reading
-            # admin views until the old token expires.
-            await self.tokens.ensure_not_revoked(verified)
-        user = verified.identity()
-        if user.kind is CallerKind.AGENT and not found.route.agents:
-            raise Forbidden("Agents cannot use this route", code="AGENT_NOT_ALLOWED")
-        return VerifiedCaller(user, f"uid:{verified.uid}")
-
-    async def _identify_personal(self, token: str, found: Match, method: str) -> VerifiedCaller:
-        """A personal API token: its owner, limited to what its scope allows (403 beyond)."""
-        if self.personal_tokens is None:
-            raise Unauthenticated("Personal API tokens are not accepted here", code="INVALID_TOKEN")
-        user = await self.personal_tokens.identify(token)
-        check_scope(user, found, method)
-        # The owner's own limits: a user's tokens share them rather than multiply them.
-        return VerifiedCaller(user, f"uid:{user.uid}")
-
-    async def _identify_mcp(
-        self, scope: Scope, headers: list[tuple[bytes, bytes]], found: Match, method: str
-    ) -> VerifiedCaller:
-        """The MCP endpoint: a browser's Origin must be ours, and a 401 says where to sign in."""
-        if not origin_allowed(self.settings, headers):
-            raise Forbidden("This Origin may not call the MCP endpoint", code="ORIGIN_NOT_ALLOWED")
-        try:
-            return await self._identify(scope, headers, found, method)
-        except Unauthenticated as error:
-            pointer = challenge(public_origin(self.settings, scope))
-            error.headers = {**(error.headers or {}), "WWW-Authenticate": pointer}
-            raise
-
-    def _client_ip(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> str:
-        """The address the trusted proxies saw; never a client-chosen X-Forwarded-For entry."""
-        hops = self.settings.trusted_proxy_hops
-        forwarded = header(headers, b"x-forwarded-for")
-        if hops and forwarded:
-            entries = [e.strip() for e in forwarded.split(",") if e.strip()]
-            if len(entries) >= hops:
-                return entries[-hops]
-        client = scope.get("client")
-        return str(client[0]) if client else "unknown"
 
     async def _rate_limit(self, found: Match, caller: VerifiedCaller) -> Decision:
         group = found.route.group
@@ -308,15 +233,5 @@ class Proxy:
             if claimed is not None:
                 kept.append((b"x-agent-auth", claimed.encode("latin-1")))
         kept += [(k.encode(), v.encode()) for k, v in identity_headers(user).items()]
-        kept.append((b"x-forwarded-for", self._client_ip(scope, headers).encode()))
+        kept.append((b"x-forwarded-for", self.callers.client_ip(scope, headers).encode()))
         return kept
-
-
-def _rate_key_for_ip(ip: str) -> str:
-    """IPv6 callers are limited per /64: one host usually holds the whole prefix."""
-    if ":" not in ip:
-        return ip
-    try:
-        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-    except ValueError:
-        return ip
