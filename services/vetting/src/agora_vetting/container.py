@@ -12,6 +12,7 @@ from agora_common.audit import AuditLog
 from agora_common.egress import EgressGuard, IPAddress
 from agora_common.egress_client import make_guarded_client
 from agora_common.errors import AgoraError
+from agora_common.signing.settings import NoCardSigner, open_card_signer
 from agora_common.webhooks import WebhookSender
 from agora_vetting.owner_webhooks import OwnerWebhooks
 from agora_vetting.package_checks import PackageChecker
@@ -59,6 +60,8 @@ async def build(
     webhooks = WebhookSender(EgressGuard())
     stack.push_async_callback(webhooks.aclose)
     owner_webhooks = OwnerWebhooks(repository, webhooks)
+    # The platform's key (the registry's, for A2A cards) signs each scan receipt as it is stored.
+    signer = await stack.enter_async_context(open_card_signer(settings))
     vetting = VettingService(
         repository,
         queue,
@@ -68,6 +71,7 @@ async def build(
         AuditLog(resources.firestore, timeout_s=timeout),
         deploy_timeout_s=settings.deploy_timeout_s,
         owner_webhooks=owner_webhooks,
+        signer=None if isinstance(signer, NoCardSigner) else signer,
     )
     package_checks = PackageChecker(
         timeout_s=settings.scan_timeout_s,

@@ -40,6 +40,10 @@ class ScanReceipt(BaseModel):
     findings: list[dict[str, Any]]
     requested_by: str  # "submission" or the admin's uid
     scanned_at: datetime
+    # The platform's signature of the fields above, made when the receipt was stored (see
+    # agora_vetting.receipt_signing). None: stored unsigned (before receipts were signed, or
+    # with no signing key configured).
+    signed: str | None = None
 
 
 class ScanTicket(BaseModel):

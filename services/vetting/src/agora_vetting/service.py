@@ -19,6 +19,7 @@ from agora_common.audit import Actor, AuditLog
 from agora_common.errors import Conflict, NotFound
 from agora_common.iam.client import ServiceClient
 from agora_common.models import AgentCard, AgentStatus, AgentView, UserIdentity
+from agora_common.signing import CardSigner
 from agora_vetting.decisions import REFUSAL_CODES, RULES, DeployFailed, NotPending, ScanNotClean
 from agora_vetting.deploy_probe import PROBE_FAILED, DeployProbeFailed, probe_findings
 from agora_vetting.models import (
@@ -31,6 +32,7 @@ from agora_vetting.models import (
     ScanTicket,
 )
 from agora_vetting.owner_webhooks import OwnerWebhooks
+from agora_vetting.receipt_signing import sign_receipt
 from agora_vetting.repository import VettingRepository
 from agora_vetting.scanning import Scanner, digest_of
 from agora_vetting.tasks import ScanQueue
@@ -56,8 +58,11 @@ class VettingService:
         *,
         deploy_timeout_s: float,
         owner_webhooks: OwnerWebhooks | None = None,
+        signer: CardSigner | None = None,
     ) -> None:
         self._owner_webhooks = owner_webhooks
+        # Signs each receipt as it is stored; None (no key configured): stored unsigned.
+        self._signer = signer
         self._repo = repository
         self._queue = queue
         self._scanner = scanner
@@ -98,6 +103,10 @@ class VettingService:
             return None  # another delivery is scanning right now
         try:
             receipt = await self._scanner.scan(ticket)
+            if self._signer is not None:
+                # A key that is down fails the delivery: Cloud Tasks retries, nothing unsigned
+                # is stored while a key is configured.
+                receipt = await sign_receipt(self._signer, receipt)
             await self._repo.put_receipt(receipt)
         except Exception:
             await self._repo.release_scan(ticket.scan_id)  # Cloud Tasks delivers it again

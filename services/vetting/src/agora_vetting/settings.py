@@ -8,10 +8,13 @@ from typing import ClassVar, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.settings import PackageLimitSettings, ServiceSettings, UnsafeSettingsError
+from agora_common.settings import PackageLimitSettings, UnsafeSettingsError
+from agora_common.signing.settings import CardSigningSettings
 
 
-class VettingSettings(PackageLimitSettings, ServiceSettings):
+class VettingSettings(PackageLimitSettings, CardSigningSettings):
+    """Also where the platform's signing key is (scan receipts are signed with it)."""
+
     model_config = SettingsConfigDict(env_prefix="AGORA_VETTING_")
 
     service_name: ClassVar[str] = "vetting"

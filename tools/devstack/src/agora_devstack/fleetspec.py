@@ -110,7 +110,8 @@ class LocalFleet:
     agents_root: Path = field(default_factory=lambda: repo_root() / "agents")
     kek_file: Path | None = None
     # The platform's card-signing key (EC P-256), unless this names another: `keys/` of the
-    # state directory. The registry signs with it and the gateway publishes its JWKS.
+    # state directory. The registry (cards) and vetting (scan receipts) sign with it, and the
+    # gateway publishes its JWKS.
     signing_key_file: Path | None = None
     # `address:port` of agents started outside the executor's runtime (tests' stand-ins).
     agent_endpoints: tuple[str, ...] = ()
@@ -208,6 +209,8 @@ class LocalFleet:
                     "agents_root": self.agents_root,
                     "tasks_target_url": own,
                     "local_task_credential": self.task_credential,
+                    # Signs each scan receipt with the platform's key, as the registry signs cards.
+                    "card_signing_key_file": self.signing_key_path,
                 }
         return {}
 

@@ -1,4 +1,4 @@
-"""The settings of a service that holds the platform's signing key (registry, gateway)."""
+"""The settings of a service that holds the platform's signing key (registry, gateway, vetting)."""
 
 from __future__ import annotations
 
