@@ -128,7 +128,7 @@ class EventStore:
         await self._run(create)
         self._table_ready = True
 
-    def _add_missing_columns(self) -> None:
+    def _add_missing_columns(self, *, again: bool = True) -> None:
         """The one migration there is: columns of SCHEMA the table lacks are appended (all
         NULLABLE, so the rows already stored stay valid). Existing columns are never changed."""
         table = self._client.get_table(self.table_id, retry=self._retry, timeout=self._timeout)
@@ -137,7 +137,13 @@ class EventStore:
         if not missing:
             return
         table.schema = [*table.schema, *missing]
-        self._client.update_table(table, ["schema"], retry=self._retry, timeout=self._timeout)
+        try:
+            self._client.update_table(table, ["schema"], retry=self._retry, timeout=self._timeout)
+        except google_exceptions.PreconditionFailed:
+            if not again:
+                raise
+            self._add_missing_columns(again=False)  # another instance changed it first: re-read
+            return
         log.info("events table migrated", extra={"added": [field.name for field in missing]})
 
     async def insert(self, rows: Sequence[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:

@@ -64,7 +64,11 @@ def analytics_spend(services: ServiceClient, *, timeout_s: float) -> SpendSource
         if response.status_code != 200:
             log.warning("token spend not answered", extra={"status": response.status_code})
             raise SpendUnavailable()
-        return int(response.json()["cost_micros"])
+        try:
+            return int(response.json()["cost_micros"])
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("token spend answered badly")
+            raise SpendUnavailable() from exc
 
     return load
 
