@@ -154,8 +154,10 @@ class Stack:
 
     def executor_settings(self, url: str, **overrides: Any) -> ExecutorSettings:
         egress = {"local_agent_egress": (f"127.0.0.1:{self.upstream_port}",)}
+        # A token's month-to-date spend is reused for 1 s, so limits bite within a test's wait.
+        quick = {"spend_cache_ttl_s": 1.0}
         return self.fleet.moved(executor=_port(url)).settings(
-            ExecutorSettings, **(egress | overrides)
+            ExecutorSettings, **(egress | quick | overrides)
         )
 
     def serve_executor(self, **overrides: Any) -> AbstractContextManager[str]:

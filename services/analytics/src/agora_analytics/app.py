@@ -7,7 +7,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from agora_analytics.container import build
-from agora_analytics.routes import alerts, ingest, reads
+from agora_analytics.routes import alerts, ingest, reads, spend
 from agora_analytics.settings import AnalyticsSettings
 from agora_common.app import Needs, create_service_app
 
@@ -21,6 +21,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         needs=Needs(firestore=True),
         wire=partial(build, settings),
     )
-    for router in (ingest.router, reads.router, alerts.router):
+    for router in (ingest.router, reads.router, spend.router, alerts.router):
         app.include_router(router)
     return app

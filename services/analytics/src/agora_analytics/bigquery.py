@@ -26,8 +26,9 @@ from agora_common.errors import GatewayTimeout, ServiceUnavailable
 log = logging.getLogger("agora.analytics.bigquery")
 
 F = bigquery.SchemaField
-# The events table. Mirrored in infra/terraform/analytics.tf; new columns are added here first
-# (NULLABLE, so old rows stay valid) and created on start-up by `ensure_table`.
+# The events table. Mirrored in infra/terraform/bigquery_events_schema.json; new columns are
+# added here first (NULLABLE, so old rows stay valid; at the end, where BigQuery appends them)
+# and created, or added to an existing table, on start-up by `ensure_table`.
 SCHEMA: tuple[bigquery.SchemaField, ...] = (
     F("event_id", "STRING", mode="REQUIRED", description="Event id; also the insertId"),
     F("kind", "STRING", mode="REQUIRED", description="execution | security"),
@@ -51,6 +52,8 @@ SCHEMA: tuple[bigquery.SchemaField, ...] = (
     F("client_ip", "STRING"),
     F("event_count", "INT64"),
     F("path", "STRING"),
+    # Added later: appended, as BigQuery adds columns (see `_add_missing_columns`).
+    F("token_id", "STRING", description="The personal API token the call came with, if any"),
 )
 PARTITION_FIELD = "occurred_at"
 CLUSTERING_FIELDS = ("agent_id",)
@@ -120,9 +123,28 @@ class EventStore:
             self._client.create_table(
                 table, exists_ok=True, retry=self._retry, timeout=self._timeout
             )
+            self._add_missing_columns()
 
         await self._run(create)
         self._table_ready = True
+
+    def _add_missing_columns(self, *, again: bool = True) -> None:
+        """The one migration there is: columns of SCHEMA the table lacks are appended (all
+        NULLABLE, so the rows already stored stay valid). Existing columns are never changed."""
+        table = self._client.get_table(self.table_id, retry=self._retry, timeout=self._timeout)
+        present = {field.name for field in table.schema}
+        missing = [field for field in SCHEMA if field.name not in present]
+        if not missing:
+            return
+        table.schema = [*table.schema, *missing]
+        try:
+            self._client.update_table(table, ["schema"], retry=self._retry, timeout=self._timeout)
+        except google_exceptions.PreconditionFailed:
+            if not again:
+                raise
+            self._add_missing_columns(again=False)  # another instance changed it first: re-read
+            return
+        log.info("events table migrated", extra={"added": [field.name for field in missing]})
 
     async def insert(self, rows: Sequence[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
         """Stream rows in, insertId = event_id; answers the per-row errors BigQuery reported.

@@ -58,6 +58,7 @@ def to_row(
             agent_owner_uid=event.agent_owner_uid,
             tool_name=event.tool_name,
             caller_kind=event.caller_kind,
+            token_id=event.token_id,
             status=event.status,
             error_code=event.error_code,
             duration_ms=event.duration_ms,

@@ -18,6 +18,7 @@ from agora_analytics.models import (
     ErrorCount,
     HourCount,
     Metrics,
+    TokenSpend,
     Window,
     usd,
 )
@@ -96,6 +97,22 @@ class MetricsService:
             by_day=_lines(results[1]),
             by_agent=_lines(results[2]),
             by_user=_lines(results[3]) if everyone else None,
+        )
+
+    async def token_spend(self, token_id: str, since: datetime) -> TokenSpend:
+        """The cost of one personal token's executions from `since` until now."""
+        until = datetime.now(UTC)
+        cte = q.events(self._store.table_id, where="AND token_id = @token_id")
+        rows = await self._rows(cte + q.TOKEN_SPEND, since=since, until=until, token_id=token_id)
+        total = rows[0] if rows else {}
+        micros = int(total.get("cost_micros") or 0)
+        return TokenSpend(
+            token_id=token_id,
+            since=since,
+            until=until,
+            calls=int(total.get("calls") or 0),
+            cost_micros=micros,
+            cost_usd=usd(micros),
         )
 
     async def dashboard(self, open_alerts: list[Alert]) -> Dashboard:

@@ -46,6 +46,7 @@ class ExecutionEvent(_Event):
     tool_name: Name
     caller_uid: ID | None = None
     caller_kind: Literal["user", "agent"] = "user"
+    token_id: ID | None = None  # the personal API token the call came with
     status: Literal["succeeded", "failed", "error"]
     error_code: Code | None = None
     duration_ms: float = Field(ge=0, le=3_600_000)
@@ -145,6 +146,17 @@ class Costs(BaseModel):
     by_day: list[CostLine]
     by_agent: list[CostLine]
     by_user: list[CostLine] | None = None  # the admin's view only
+
+
+class TokenSpend(BaseModel):
+    """What one personal API token's executions cost since a time (the executor's limit check)."""
+
+    token_id: str
+    since: datetime
+    until: datetime
+    calls: int
+    cost_micros: int
+    cost_usd: float
 
 
 class AgentRank(BaseModel):

@@ -54,6 +54,9 @@ SELECT CAST({key} AS STRING) AS key, COUNT(*) AS calls,
 FROM events GROUP BY key ORDER BY cost_micros DESC, key LIMIT {int(limit)}"""
 
 
+# One personal token's spending (the executor's spend-limit check): failed calls cost too.
+TOKEN_SPEND: Final = COSTS_TOTAL
+
 COSTS_BY_DAY: Final = """
 SELECT CAST(DATE(occurred_at) AS STRING) AS key, COUNT(*) AS calls,
        IFNULL(SUM(cost_micros), 0) AS cost_micros

@@ -51,6 +51,8 @@ class AnalyticsSettings(ServiceSettings):
     # Who may write events; who runs the scheduled anomaly check (Cloud Scheduler's identity,
     # agora-alerts-scheduler, see infra/terraform/scheduler.tf).
     event_writer_services: ClassVar[tuple[str, ...]] = ("executor", "gateway")
+    # Who may read one personal token's spending (the executor enforces its monthly limit).
+    spend_reader_services: ClassVar[tuple[str, ...]] = ("executor",)
     alert_check_services: ClassVar[tuple[str, ...]] = ("alerts-scheduler",)
     allowed_caller_identities: ClassVar[tuple[str, ...]] = alert_check_services
 

@@ -22,6 +22,7 @@ from agora_executor.security_events import SecurityEvents
 from agora_executor.service import ExecutionService
 from agora_executor.settings import ExecutorSettings
 from agora_executor.shipping import LogShipper
+from agora_executor.spend import SpendLimits, analytics_spend
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,19 @@ async def build(
     )
     logs.start()
     stack.push_async_callback(logs.aclose)
+    spend = SpendLimits(
+        analytics_spend(resources.services, timeout_s=settings.spend_timeout_s),
+        ttl_s=settings.spend_cache_ttl_s,
+    )
     executions = ExecutionService(
-        directory, secrets, agent_client, repository, settings, resources.services.auth, logs
+        directory,
+        secrets,
+        agent_client,
+        repository,
+        settings,
+        resources.services.auth,
+        logs,
+        spend,
     )
     deployments = DeployService(
         directory,

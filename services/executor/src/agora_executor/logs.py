@@ -142,6 +142,8 @@ def log_entry(
         "tool_name": request.tool_name,
         "caller_uid": user.uid,
         "caller_kind": user.kind.value,
+        # The personal API token the call came with (its id, never the token): spend limits.
+        "token_id": user.token_id,
         "status": status,
         "error_code": error_code,
         "duration_ms": duration_ms,

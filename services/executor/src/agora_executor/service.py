@@ -34,6 +34,7 @@ from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, To
 from agora_executor.payloads import PayloadChecker
 from agora_executor.repository import ExecutorRepository
 from agora_executor.settings import ExecutorSettings
+from agora_executor.spend import SpendLimits
 
 log = logging.getLogger("agora.executor")
 
@@ -68,8 +69,10 @@ class ExecutionService:
         settings: ExecutorSettings,
         identity: ServiceAuth,
         logs: ExecutionLogWriter,
+        spend: SpendLimits,
     ) -> None:
         self._logs = logs
+        self._spend = spend
         # Cloud Run agents admit only the executor's identity (run.invoker), on top of the
         # signature the agent itself checks.
         self._identity = identity
@@ -152,6 +155,8 @@ class ExecutionService:
     async def _run(
         self, user: UserIdentity, agent: AgentView, request: ExecuteRequest
     ) -> Execution:
+        # Before anything reaches the agent: a token past its monthly limit runs nothing.
+        await self._spend.check(user)
         execution_id = secrets.token_hex(12)
         context: dict[str, Any] = {"execution_id": execution_id, "caller_uid": user.uid}
         keys = await self._provider_keys(user, agent)

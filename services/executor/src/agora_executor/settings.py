@@ -31,6 +31,10 @@ class ExecutorSettings(PackageLimitSettings, ServiceSettings):
     # How long an agent's record and secret are reused before the registry / auth are asked again.
     agent_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
     health_cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
+    # Personal tokens' monthly spend limits: how long a token's month-to-date cost (analytics)
+    # is reused, and how long the executor waits for it before refusing with a 503.
+    spend_cache_ttl_s: float = Field(default=30.0, ge=0, le=300)
+    spend_timeout_s: float = Field(default=3.0, gt=0, le=30)
     idempotency_ttl_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
 
     # Where deployed agents run: Cloud Run services, or (local development) processes here.

@@ -36,6 +36,7 @@ def execution_event(entry: dict[str, Any]) -> dict[str, Any]:
         "tool_name": entry["tool_name"],
         "caller_uid": entry.get("caller_uid"),
         "caller_kind": entry.get("caller_kind", "user"),
+        "token_id": entry.get("token_id"),
         "status": entry["status"],
         "error_code": entry.get("error_code"),
         "duration_ms": entry["duration_ms"],

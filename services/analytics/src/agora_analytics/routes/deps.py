@@ -18,4 +18,5 @@ Ingest = Annotated[Ingestor, Depends(provide(AnalyticsContainer, lambda c: c.ing
 Reads = Annotated[MetricsService, Depends(provide(AnalyticsContainer, lambda c: c.metrics))]
 Alerts = Annotated[AlertService, Depends(provide(AnalyticsContainer, lambda c: c.alerts))]
 EventWriter = Annotated[str, Depends(services_only(*AnalyticsSettings.event_writer_services))]
+SpendReader = Annotated[str, Depends(services_only(*AnalyticsSettings.spend_reader_services))]
 Scheduler = Annotated[str, Depends(services_only(*AnalyticsSettings.alert_check_services))]
