@@ -208,6 +208,12 @@ class ExecutionService:
         # receive the executor's identity.
         authorization = await self._authorization(url) if deployed else None
         known = await self._secrets.agent_secrets(agent.id)
+        if not deployed and not known.current and not known.previous:
+            # Hosted elsewhere and never deployed here: no secret exists, so the call is unsigned
+            # (and carries no identity of the executor); its URL is still checked by the guard.
+            return await self._agents.execute(
+                url, agent.hash_id, None, body, timeout_s=self._timeout(agent)
+            )
         candidates = [known.current, known.previous]
         tried: set[str] = set()
         for attempt in range(2):

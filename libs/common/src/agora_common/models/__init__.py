@@ -20,6 +20,7 @@ from agora_common.models.agent import (
     ToolSummary,
     canonical_card_json,
     card_digest,
+    hosted_elsewhere,
     may_see_agent,
     package_source,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "card_digest",
     "card_from_a2a",
     "card_to_a2a",
+    "hosted_elsewhere",
     "may_see_agent",
     "package_source",
 ]

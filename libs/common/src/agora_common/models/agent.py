@@ -290,6 +290,16 @@ def package_source(card: AgentCard | Mapping[str, Any]) -> str | None:
     return source if isinstance(source, str) and PACKAGE_SOURCE.fullmatch(source) else None
 
 
+def hosted_elsewhere(card: Mapping[str, Any]) -> bool:
+    """A card whose agent runs at its own URL: no image and no source for the platform to deploy.
+
+    Approving such an agent activates it without a deploy; the executor calls its URL.
+    """
+    deployment = card.get("deployment") or {}
+    source = (card.get("metadata") or {}).get("source")
+    return bool(deployment.get("url")) and not deployment.get("image") and not source
+
+
 def may_see_agent(user: UserIdentity, status: AgentStatus, owner_uid: str | None) -> bool:
     """Active agents to anyone; every other status only to the owner and admins."""
     owns = user.uid is not None and user.uid == owner_uid
