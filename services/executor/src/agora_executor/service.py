@@ -19,7 +19,14 @@ from agora_common.errors import (
     ServiceUnavailable,
 )
 from agora_common.iam.client import ServiceAuth
-from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity, may_see_agent
+from agora_common.models import (
+    AgentStatus,
+    AgentView,
+    CallerKind,
+    UserIdentity,
+    may_see_agent,
+    speaks_mcp,
+)
 from agora_executor.agent_client import (
     AgentAnswer,
     AgentBadAnswer,
@@ -30,6 +37,7 @@ from agora_executor.agent_client import (
 from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.idempotency import IdempotencyKeys
 from agora_executor.logs import ExecutionLogWriter, log_entry
+from agora_executor.mcp_agents import McpAgents
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker
 from agora_executor.repository import ExecutorRepository
@@ -68,7 +76,9 @@ class ExecutionService:
         settings: ExecutorSettings,
         identity: ServiceAuth,
         logs: ExecutionLogWriter,
+        mcp: McpAgents,
     ) -> None:
+        self._mcp = mcp
         self._logs = logs
         # Cloud Run agents admit only the executor's identity (run.invoker), on top of the
         # signature the agent itself checks.
@@ -165,7 +175,15 @@ class ExecutionService:
         answer: AgentAnswer | None = None
         error_code: str | None = None
         try:
-            answer = await self._call_agent(agent, body)
+            if speaks_mcp(agent.card):
+                answer = await self._mcp.call(
+                    await self.target_url(agent),
+                    request.tool_name,
+                    request.payload,
+                    timeout_s=self._timeout(agent),
+                )
+            else:
+                answer = await self._call_agent(agent, body)
         except Exception as exc:
             error_code = getattr(exc, "code", "INTERNAL")
             raise

@@ -23,6 +23,7 @@ from agora_common.models.agent import (
     hosted_elsewhere,
     may_see_agent,
     package_source,
+    speaks_mcp,
 )
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
@@ -67,4 +68,5 @@ __all__ = [
     "hosted_elsewhere",
     "may_see_agent",
     "package_source",
+    "speaks_mcp",
 ]
