@@ -6,6 +6,7 @@ the egress guard, an admin approves it without a deploy, and users call it throu
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,12 +14,16 @@ from typing import Any
 import pytest
 import redis
 from mcp.server import MCPServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
 
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import call, execute
 from tests.e2e.test_hosted_agents import scanned
 from tests.support.firebase import EmulatorUser
-from tests.support.servers import serving
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +169,55 @@ def test_an_mcp_card_needs_a_url_and_nothing_to_deploy(
     body["deployment"] = {"image": "example/calculator:1"}
     response = call(stack, "POST", "/agents/register", people["owner"], json=body)
     assert response.status_code == 422, response.text
+
+
+# --- servers that misbehave ----------------------------------------------------------------------
+
+
+def active_mcp_agent(stack: Stack, owner: EmulatorUser, url: str) -> str:
+    """An MCP agent moved to active as vetting would (its server is not the point here)."""
+    agent_id = register(stack, owner, card_of(calculator(), url))
+    stack.set_status(agent_id, "vetted", "active")
+    return agent_id
+
+
+def test_an_mcp_agent_at_an_address_the_guard_refuses_is_never_called(
+    stack: Stack, people: dict[str, EmulatorUser]
+) -> None:
+    agent_id = active_mcp_agent(stack, people["owner"], f"http://127.0.0.1:{free_port()}/mcp")
+    answer = execute(stack, people["user"], agent_id, "add", {"a": 1, "b": 2})
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "EGRESS_REFUSED"
+
+
+def test_an_mcp_server_that_redirects_is_not_followed(
+    stack: Stack, people: dict[str, EmulatorUser]
+) -> None:
+    async def away(_: Request) -> RedirectResponse:
+        return RedirectResponse("http://169.254.169.254/computeMetadata/v1/", status_code=307)
+
+    app = Starlette(routes=[Route("/mcp", away, methods=["GET", "POST", "DELETE"])])
+    with serving(app, stack.agent_ports[1]) as base:
+        agent_id = active_mcp_agent(stack, people["owner"], f"{base}/mcp")
+        started = time.monotonic()
+        answer = execute(stack, people["user"], agent_id, "add", {"a": 1, "b": 2})
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "AGENT_BAD_ANSWER"
+    assert "169.254" not in answer.text
+    assert time.monotonic() - started < 10
+
+
+def test_an_mcp_answer_over_the_size_cap_is_refused(
+    stack: Stack, people: dict[str, EmulatorUser]
+) -> None:
+    server: MCPServer = MCPServer("big")
+
+    @server.tool(name="add", description="Add two integers")
+    def add(a: int, b: int) -> dict[str, str]:
+        return {"sum": "9" * (2 * 1024 * 1024)}
+
+    with served(stack, server) as url:
+        agent_id = active_mcp_agent(stack, people["owner"], url)
+        answer = execute(stack, people["user"], agent_id, "add", {"a": 1, "b": 2})
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "AGENT_BAD_ANSWER"
