@@ -19,9 +19,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
+from agora_tool.mcp_names import mcp_name
 from tests.e2e.conftest import Stack, unique_name
 from tests.e2e.test_execute import call, execute
 from tests.e2e.test_hosted_agents import scanned
+from tests.e2e.test_mcp import listed, mcp_session
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
 
@@ -88,6 +90,14 @@ def register(stack: Stack, owner: EmulatorUser, body: dict[str, Any]) -> str:
     return str(response.json()["id"])
 
 
+async def through_agoras_mcp(stack: Stack, user: EmulatorUser, name: str) -> Any:
+    async with mcp_session(stack.api("/mcp"), user) as session:
+        await listed(session, {name})
+        result = await session.call_tool(name, {"a": 2, "b": 40})
+    assert result.is_error is False, result.content
+    return result.structured_content
+
+
 def forget_health(stack: Stack, agent_id: str) -> None:
     url = stack.executor_settings(stack.executor).redis_url
     assert url
@@ -99,7 +109,8 @@ def test_an_mcp_server_is_vetted_approved_without_a_deploy_and_executed(
 ) -> None:
     server = calculator()
     with served(stack, server) as url:
-        agent_id = register(stack, people["owner"], card_of(server, url))
+        body = card_of(server, url)
+        agent_id = register(stack, people["owner"], body)
         receipt = scanned(stack, people["admin"], agent_id)
         assert receipt["verdict"] == "clean", receipt
         checks = {c["name"]: c["status"] for c in receipt["checks"]}
@@ -118,6 +129,12 @@ def test_an_mcp_server_is_vetted_approved_without_a_deploy_and_executed(
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "succeeded"
         assert answer.json()["result"] == {"sum": 42}
+        # Through Agora's own MCP endpoint: the agent's tool is in the catalog, and the call
+        # takes the executor's path to the owner's server.
+        name = mcp_name(body["name"], agent_id, "add")
+        assert name is not None
+        assert asyncio.run(through_agoras_mcp(stack, people["user"], name)) == {"sum": 42}
+
         # The payload is checked against the card's schema before the server is called.
         bad = execute(stack, people["user"], agent_id, "add", {"a": "two"})
         assert bad.status_code == 400
