@@ -195,8 +195,13 @@ class Stack:
         return serving(create_analytics(settings), _port(self.analytics))
 
     def vetting_settings(self, **overrides: Any) -> VettingSettings:
-        # Scans read the sources the suite copies into its own folder.
-        own = {"agents_root": self.state_dir / "sources" / "agents", "scan_timeout_s": 120.0}
+        # Scans read the sources the suite copies into its own folder, and probe the tests'
+        # stand-in agents as the executor calls them.
+        own = {
+            "agents_root": self.state_dir / "sources" / "agents",
+            "scan_timeout_s": 120.0,
+            "egress_local_endpoints": self.agent_endpoints,
+        }
         return self.fleet.settings(VettingSettings, **(own | overrides))
 
     def serve_vetting(self, **overrides: Any) -> AbstractContextManager[str]:

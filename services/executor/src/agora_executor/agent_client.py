@@ -67,17 +67,18 @@ class AgentClient:
         self,
         base_url: str,
         hash_id: str,
-        secret: str,
+        secret: str | None,
         body: bytes,
         *,
         timeout_s: float,
         authorization: str | None = None,
     ) -> AgentAnswer:
-        """One signed `POST {base_url}/execute`; transport trouble is 503/504/502, never a hang."""
+        """One `POST {base_url}/execute`, signed when there is a secret; transport trouble is
+        503/504/502, never a hang."""
         endpoint = self._endpoint(base_url)
         headers = {
             "content-type": "application/json",
-            **sign_request(secret, hash_id, body),
+            **(sign_request(secret, hash_id, body) if secret else {}),
             **outgoing_trace_headers(),
         }
         if authorization:  # Cloud Run agents also demand the executor's ID token

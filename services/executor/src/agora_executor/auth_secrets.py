@@ -33,6 +33,9 @@ class AuthSecrets:
         response = await self._services.request(
             "auth", "GET", f"/internal/agent-secrets/{agent_id}"
         )
+        if response.status_code == 404:
+            # Never deployed by the platform (an agent hosted elsewhere): nothing to sign with.
+            return AgentSecret("", None)
         if response.status_code != 200:
             raise BadGateway("The agent's signing secret is unavailable")
         body = response.json()

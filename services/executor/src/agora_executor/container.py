@@ -9,11 +9,13 @@ from agora_common.agents import AgentDirectory
 from agora_common.app import Resources
 from agora_common.egress import EgressGuard
 from agora_common.egress_client import make_guarded_client
+from agora_common.mcp_remote import McpRemote
 from agora_executor.agent_client import AgentClient
 from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.deploy import DeployService
 from agora_executor.health import HealthProbe
 from agora_executor.logs import ExecutionLogWriter
+from agora_executor.mcp_agents import McpAgents
 from agora_executor.probe import RevisionProbe
 from agora_executor.repository import EXECUTION_LOGS, ExecutorRepository
 from agora_executor.runtime import LocalRuntime
@@ -78,6 +80,7 @@ async def build(
         analytics_spend(resources.services, timeout_s=settings.spend_timeout_s),
         ttl_s=settings.spend_cache_ttl_s,
     )
+    mcp = McpAgents(McpRemote(http, guard), max_response_bytes=settings.max_response_bytes)
     executions = ExecutionService(
         directory,
         secrets,
@@ -87,6 +90,7 @@ async def build(
         resources.services.auth,
         logs,
         spend,
+        mcp,
     )
     deployments = DeployService(
         directory,
@@ -99,6 +103,8 @@ async def build(
     return ExecutorContainer(
         executions=executions,
         deployments=deployments,
-        health=HealthProbe(http, guard, resources.redis, ttl_s=settings.health_cache_ttl_s),
+        health=HealthProbe(
+            http, guard, resources.redis, ttl_s=settings.health_cache_ttl_s, directory=directory
+        ),
         security=SecurityEvents(repository, shipper),
     )

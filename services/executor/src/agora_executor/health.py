@@ -2,6 +2,10 @@
 
 The answer says healthy or unhealthy, never the remote status code or why a connection failed:
 relayed, those would turn the probe into a scanner of whatever the URL names.
+
+An MCP agent (`protocol: "mcp"`) is probed with tools/list instead. When the tools it lists are
+no longer the card's (what vetting approved: names, descriptions, input schemas), the agent goes
+back to pending-vetting and the answer is unhealthy with `TOOLS_CHANGED`.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from datetime import UTC, datetime
 import httpx
 import redis.asyncio as aioredis
 
+from agora_common.agents import AgentDirectory
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError
-from agora_common.models import AgentView
+from agora_common.mcp_remote import McpCallFailed, McpRemote, same_tools_as_card
+from agora_common.models import AgentStatus, AgentView, speaks_mcp
 from agora_executor.models import AgentHealth
 
 log = logging.getLogger("agora.executor.health")
 PROBE_TIMEOUT_S = 5.0
+MAX_TOOL_LIST_BYTES = 1024 * 1024
 
 
 class HealthProbe:
@@ -31,7 +38,10 @@ class HealthProbe:
         redis: aioredis.Redis,
         *,
         ttl_s: int,
+        directory: AgentDirectory | None = None,
     ) -> None:
+        self._directory = directory  # to send an MCP agent whose tools changed back to vetting
+        self._mcp = McpRemote(http, guard)
         self._http = http  # the guarded client (agora_common.egress_client)
         self._guard = guard
         self._redis = redis
@@ -42,7 +52,10 @@ class HealthProbe:
         cached = await self._cached(key)
         if cached is not None:
             return cached.model_copy(update={"cached": True})
-        report = await self._probe(agent.id, url)
+        if speaks_mcp(agent.card):
+            report = await self._probe_mcp(agent, url)
+        else:
+            report = await self._probe(agent.id, url)
         try:
             await self._redis.set(key, report.model_dump_json(), ex=self._ttl_s)
         except Exception as exc:  # a cache, not a dependency: answer without it
@@ -61,6 +74,45 @@ class HealthProbe:
             return AgentHealth.model_validate_json(raw)
         except ValueError:  # written by an older version: probe again
             return None
+
+    async def _probe_mcp(self, agent: AgentView, url: str) -> AgentHealth:
+        started = time.perf_counter()
+        healthy = False
+        error: str | None = None
+        try:
+            tools = await self._mcp.list_tools(
+                url, timeout_s=PROBE_TIMEOUT_S, max_bytes=MAX_TOOL_LIST_BYTES
+            )
+            healthy = same_tools_as_card(agent.card.get("tools") or [], tools)
+            if not healthy:
+                error = "TOOLS_CHANGED"
+                await self._back_to_vetting(agent)
+        except AgoraError as exc:
+            error = exc.code if exc.code == "EGRESS_REFUSED" else "UNREACHABLE"
+        except McpCallFailed:
+            error = "UNREACHABLE"
+        return AgentHealth(
+            agent_id=agent.id,
+            healthy=healthy,
+            status="healthy" if healthy else "unhealthy",
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            error=error,
+            checked_at=datetime.now(UTC),
+        )
+
+    async def _back_to_vetting(self, agent: AgentView) -> None:
+        if self._directory is None or agent.status is not AgentStatus.ACTIVE:
+            return
+        log.warning("an MCP agent's tools changed", extra={"agent_id": agent.id})
+        try:
+            await self._directory.set_status(
+                agent.id,
+                AgentStatus.PENDING_VETTING.value,
+                "the MCP server's tool list changed since it was vetted",
+                None,
+            )
+        except AgoraError as exc:  # moved meanwhile (a stale read): the answer still says so
+            log.warning("could not send the agent back to vetting", extra={"error": exc.code})
 
     async def _probe(self, agent_id: str, url: str) -> AgentHealth:
         started = time.perf_counter()

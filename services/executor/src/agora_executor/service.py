@@ -19,7 +19,14 @@ from agora_common.errors import (
     ServiceUnavailable,
 )
 from agora_common.iam.client import ServiceAuth
-from agora_common.models import AgentStatus, AgentView, CallerKind, UserIdentity, may_see_agent
+from agora_common.models import (
+    AgentStatus,
+    AgentView,
+    CallerKind,
+    UserIdentity,
+    may_see_agent,
+    speaks_mcp,
+)
 from agora_executor.agent_client import (
     AgentAnswer,
     AgentBadAnswer,
@@ -30,6 +37,7 @@ from agora_executor.agent_client import (
 from agora_executor.auth_secrets import AuthSecrets
 from agora_executor.idempotency import IdempotencyKeys
 from agora_executor.logs import ExecutionLogWriter, log_entry
+from agora_executor.mcp_agents import McpAgents
 from agora_executor.models import ExecuteRequest, Execution, ExecutionStatus, ToolFailure
 from agora_executor.payloads import PayloadChecker
 from agora_executor.repository import ExecutorRepository
@@ -70,7 +78,9 @@ class ExecutionService:
         identity: ServiceAuth,
         logs: ExecutionLogWriter,
         spend: SpendLimits,
+        mcp: McpAgents,
     ) -> None:
+        self._mcp = mcp
         self._logs = logs
         self._spend = spend
         # Cloud Run agents admit only the executor's identity (run.invoker), on top of the
@@ -170,7 +180,15 @@ class ExecutionService:
         answer: AgentAnswer | None = None
         error_code: str | None = None
         try:
-            answer = await self._call_agent(agent, body)
+            if speaks_mcp(agent.card):
+                answer = await self._mcp.call(
+                    await self.target_url(agent),
+                    request.tool_name,
+                    request.payload,
+                    timeout_s=self._timeout(agent),
+                )
+            else:
+                answer = await self._call_agent(agent, body)
         except Exception as exc:
             error_code = getattr(exc, "code", "INTERNAL")
             raise
@@ -213,6 +231,12 @@ class ExecutionService:
         # receive the executor's identity.
         authorization = await self._authorization(url) if deployed else None
         known = await self._secrets.agent_secrets(agent.id)
+        if not deployed and not known.current and not known.previous:
+            # Hosted elsewhere and never deployed here: no secret exists, so the call is unsigned
+            # (and carries no identity of the executor); its URL is still checked by the guard.
+            return await self._agents.execute(
+                url, agent.hash_id, None, body, timeout_s=self._timeout(agent)
+            )
         candidates = [known.current, known.previous]
         tried: set[str] = set()
         for attempt in range(2):

@@ -51,6 +51,8 @@ from agora_registry.views import agent_view, full_view, is_owner, may_see
 SELF = "registry"
 # Tries of a registration whose name claim lost a race that may still leave the name free.
 CLAIM_ATTEMPTS = 3
+# What vetting checked: a change to any of these sends a vetted or active agent back to vetting.
+REVETTED_FIELDS = ("tools", "deployment", "metadata", "protocol")
 
 
 class AgentNotFound(NotFound):
@@ -217,12 +219,16 @@ class RegistryService:
         before, after = record.card, changed.card
         # What vetting checked: the tools, where the agent runs, and what the platform reads
         # from metadata (provider keys it receives, its source, its timeout).
-        revet = any(before.get(k) != after.get(k) for k in ("tools", "deployment", "metadata"))
+        revet = any(
+            before.get(k) != after.get(k) for k in ("tools", "deployment", "metadata", "protocol")
+        )
         status = lifecycle.after_card_change(record.status, revet=revet)
         event = None
         if status is not record.status:
             reason = (
-                "tools, deployment or metadata changed" if revet else "resubmitted by the owner"
+                "tools, deployment, metadata or protocol changed"
+                if revet
+                else "resubmitted by the owner"
             )
             changed = changed.with_status(status, reason, now)
             event = _event(record.status, status, reason, SELF, user.uid, now)

@@ -40,6 +40,10 @@ class ScanReceipt(BaseModel):
     findings: list[dict[str, Any]]
     requested_by: str  # "submission" or the admin's uid
     scanned_at: datetime
+    # An MCP agent's tools as its server listed them (name, description, schemas, fingerprint),
+    # and one fingerprint of the whole list; None for other agents, or when it was not read.
+    mcp_tools: list[dict[str, Any]] | None = None
+    mcp_tools_fingerprint: str | None = None
     # The platform's signature of the fields above, made when the receipt was stored (see
     # agora_vetting.receipt_signing). None: stored unsigned (before receipts were signed, or
     # with no signing key configured).

@@ -24,6 +24,7 @@ from agora_common.archives import unpack_archive
 from agora_common.blobs import BlobStore, parse_blob_url
 from agora_common.egress import EgressGuard
 from agora_common.errors import AgoraError, json_path
+from agora_common.mcp_remote import McpRemote, tools_fingerprint
 from agora_common.models import (
     AgentCard,
     AgentView,
@@ -32,6 +33,7 @@ from agora_common.models import (
     package_source,
 )
 from agora_common.schema_budget import assess_schema
+from agora_vetting.mcp_probe import mcp_tools_check
 from agora_vetting.models import CheckResult, CheckStatus, ScanReceipt, ScanTicket, Verdict
 from agora_vetting.scanners import ScannerResult, run_static_scan
 from agora_vetting.settings import VettingSettings
@@ -132,9 +134,16 @@ class Scanner:
         card, card_check = self._card(agent)
         checks.append(card_check)
         source_digest = None
+        mcp_tools: list[dict[str, Any]] | None = None
         if card is not None:
             checks.append(await self._url(card))
-            checks.append(await self._probe(card))
+            if card.protocol == "mcp":  # an MCP server: its tools/list instead of /health
+                check, mcp_tools = await mcp_tools_check(
+                    McpRemote(self._http, self._guard), card, self._settings.probe_timeout_s
+                )
+                checks.append(check)
+            else:
+                checks.append(await self._probe(card))
             static, source_digest = await self._static(card)
             checks.extend(static)
         verdict, reason = verdict_of(checks)
@@ -154,6 +163,8 @@ class Scanner:
             findings=[f for c in checks for f in c.findings],
             requested_by=ticket.requested_by,
             scanned_at=datetime.now(UTC),
+            mcp_tools=mcp_tools,
+            mcp_tools_fingerprint=tools_fingerprint(mcp_tools) if mcp_tools is not None else None,
         )
 
     def _card(self, agent: AgentView) -> tuple[AgentCard | None, CheckResult]:

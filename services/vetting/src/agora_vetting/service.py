@@ -2,6 +2,8 @@
 
 Approve: pending-vetting → vetted (registry) → the executor deploys → active. A failed deploy
 leaves the agent vetted with the error on its decision, and approving again retries the deploy.
+An agent hosted elsewhere (a card with a URL, no image and no source) has nothing to deploy:
+approval moves it vetted → active, and the executor calls its URL under the egress rules.
 Reject: pending-vetting → rejected, with the reason the owner sees. Suspend / reinstate: active ↔
 suspended. Every decision is written to `audit_log` before it is carried out.
 """
@@ -18,7 +20,13 @@ from agora_common.agents import AgentDirectory, require_owner_or_admin
 from agora_common.audit import Actor, AuditLog
 from agora_common.errors import Conflict, NotFound
 from agora_common.iam.client import ServiceClient
-from agora_common.models import AgentCard, AgentStatus, AgentView, UserIdentity
+from agora_common.models import (
+    AgentCard,
+    AgentStatus,
+    AgentView,
+    UserIdentity,
+    hosted_elsewhere,
+)
 from agora_common.signing import CardSigner
 from agora_vetting.decisions import REFUSAL_CODES, RULES, DeployFailed, NotPending, ScanNotClean
 from agora_vetting.deploy_probe import PROBE_FAILED, DeployProbeFailed, probe_findings
@@ -174,7 +182,10 @@ class VettingService:
             await self._agents.set_status(
                 agent_id, AgentStatus.VETTED.value, request.notes or "approved", admin.uid
             )
-        deploy = await self._deploy(agent_id)
+        if hosted_elsewhere(agent.card):
+            deploy = await self._activate(agent_id, agent.card, admin)
+        else:
+            deploy = await self._deploy(agent_id)
         decision = Decision(
             agent_id=agent_id,
             decision="approved",
@@ -198,6 +209,17 @@ class VettingService:
             raise ScanNotClean("No scan of the current card yet", code="SCAN_PENDING")
         if latest.verdict != "clean" and not accept_findings:
             raise ScanNotClean(details=[{"verdict": latest.verdict, "scan_id": latest.scan_id}])
+
+    async def _activate(self, agent_id: str, card: dict[str, Any], admin: Actor) -> dict[str, Any]:
+        """No deploy: vetted → active, the card's URL is where the executor calls it."""
+        at = datetime.now(UTC)
+        current = await self._agents.get(agent_id, fresh=True)
+        if current.status is not AgentStatus.ACTIVE:
+            await self._agents.set_status(
+                agent_id, AgentStatus.ACTIVE.value, "approved: hosted at its own URL", admin.uid
+            )
+        url = (card.get("deployment") or {}).get("url")
+        return {"status": "deployed", "url": url, "runtime": "external", "at": at}
 
     async def _deploy(self, agent_id: str) -> dict[str, Any]:
         at = datetime.now(UTC)

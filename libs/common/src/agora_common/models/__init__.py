@@ -20,8 +20,10 @@ from agora_common.models.agent import (
     ToolSummary,
     canonical_card_json,
     card_digest,
+    hosted_elsewhere,
     may_see_agent,
     package_source,
+    speaks_mcp,
 )
 from agora_common.models.identity import (
     GATEWAY_IDENTITY_HEADERS,
@@ -63,6 +65,8 @@ __all__ = [
     "card_digest",
     "card_from_a2a",
     "card_to_a2a",
+    "hosted_elsewhere",
     "may_see_agent",
     "package_source",
+    "speaks_mcp",
 ]

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -234,6 +234,10 @@ class AgentCard(_Strict):
     capabilities: Capabilities = Field(default_factory=Capabilities)
     documentation_url: WebUrl | None = None
     metadata: dict[str, Any] | None = None
+    # How the executor calls the agent: absent, the platform's own protocol (a signed
+    # `POST {url}/execute`); "mcp", `deployment.url` is an MCP endpoint (Streamable HTTP) and each
+    # tool is called with tools/call. Absent rather than defaulted, so existing cards' digests stay.
+    protocol: Literal["agora", "mcp"] | None = None
 
     @field_validator("version")
     @classmethod
@@ -273,6 +277,18 @@ class AgentCard(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _mcp_hosted_elsewhere(self) -> Self:
+        if self.protocol == "mcp" and (
+            self.deployment.url is None
+            or self.deployment.image is not None
+            or (self.metadata or {}).get("source") is not None
+        ):
+            raise ValueError(
+                "an MCP agent's deployment is its MCP endpoint: a url, and no image or source"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _card_size(self) -> Self:
         if len(canonical_card_json(self).encode()) > MAX_CARD_BYTES:
             raise ValueError(f"the card must be at most {MAX_CARD_BYTES} bytes as JSON")
@@ -288,6 +304,21 @@ def package_source(card: AgentCard | Mapping[str, Any]) -> str | None:
     metadata = card.metadata if isinstance(card, AgentCard) else card.get("metadata")
     source = (metadata or {}).get("source")
     return source if isinstance(source, str) and PACKAGE_SOURCE.fullmatch(source) else None
+
+
+def speaks_mcp(card: Mapping[str, Any]) -> bool:
+    """Whether the card's agent is an MCP server (`protocol: "mcp"`)."""
+    return card.get("protocol") == "mcp"
+
+
+def hosted_elsewhere(card: Mapping[str, Any]) -> bool:
+    """A card whose agent runs at its own URL: no image and no source for the platform to deploy.
+
+    Approving such an agent activates it without a deploy; the executor calls its URL.
+    """
+    deployment = card.get("deployment") or {}
+    source = (card.get("metadata") or {}).get("source")
+    return bool(deployment.get("url")) and not deployment.get("image") and not source
 
 
 def may_see_agent(user: UserIdentity, status: AgentStatus, owner_uid: str | None) -> bool:
