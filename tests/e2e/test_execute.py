@@ -61,9 +61,9 @@ def user(stack: Stack) -> EmulatorUser:
     return stack.auth.sign_up(name="user")
 
 
-@pytest.fixture(scope="module")
-def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
-    """QuantFlow registered by its owner, vetted, deployed by the local runtime: active."""
+def activate_quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
+    """QuantFlow registered by `owner`, vetted, deployed by the local runtime: active. The agent
+    as registered, with its `name` and its deployed `url`."""
     body = registration_card(local_agent("quantflow"), "quantflow")
     body["name"] = unique_name("QuantFlow")
     registered = call(stack, "POST", "/agents/register", owner, json=body)
@@ -74,7 +74,12 @@ def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
     assert deployed.status_code == 200, deployed.text
     assert deployed.json()["status"] == "active"
     assert deployed.json()["runtime"] == "local"
-    return agent | {"url": deployed.json()["url"]}
+    return agent | {"name": body["name"], "url": deployed.json()["url"]}
+
+
+@pytest.fixture(scope="module")
+def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
+    return activate_quantflow(stack, owner)
 
 
 @pytest.fixture

@@ -20,13 +20,17 @@ from mcp_types import PaginatedRequestParams, Tool
 
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
-from agora_devstack.agents import local_agent, registration_card
 from agora_tool.app import create_app as create_tool
 from agora_tool.mcp_calls import EXECUTION_ID
 from agora_tool.mcp_names import mcp_name
 from agora_tool.settings import ToolSettings
-from tests.e2e.conftest import PROJECT, Stack, unique_name
-from tests.e2e.test_execute import OPTION, call, deploy_as_vetting, eventually_stored
+from tests.e2e.conftest import PROJECT, Stack
+from tests.e2e.test_execute import (
+    OPTION,
+    activate_quantflow,
+    call,
+    eventually_stored,
+)
 from tests.e2e.test_personal_tokens import make_token
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
@@ -59,17 +63,7 @@ def user(stack: Stack) -> EmulatorUser:
 
 @pytest.fixture(scope="module")
 def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
-    """QuantFlow registered, vetted and deployed by the local runtime: active, in the catalog."""
-    body = registration_card(local_agent("quantflow"), "quantflow")
-    body["name"] = unique_name("QuantFlow")
-    registered = call(stack, "POST", "/agents/register", owner, json=body)
-    assert registered.status_code == 201, registered.text
-    agent: dict[str, Any] = registered.json()
-    stack.set_status(agent["id"], "vetted")
-    deployed = deploy_as_vetting(stack, agent["id"])
-    assert deployed.status_code == 200, deployed.text
-    assert deployed.json()["status"] == "active"
-    return agent | {"name": body["name"]}
+    return activate_quantflow(stack, owner)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from agora_common.clients import close_firestore_client, make_firestore_client
-from agora_devstack.agents import local_agent, registration_card
-from tests.e2e.conftest import Stack, unique_name
+from tests.e2e.conftest import Stack
+from tests.e2e.test_execute import activate_quantflow
 from tests.support.firebase import EmulatorUser
 
 pytestmark = pytest.mark.integration
@@ -68,22 +68,7 @@ def owner(stack: Stack) -> EmulatorUser:
 
 @pytest.fixture(scope="module")
 def quantflow(stack: Stack, owner: EmulatorUser) -> dict[str, Any]:
-    """QuantFlow registered, vetted and deployed by the local runtime: active."""
-    body = registration_card(local_agent("quantflow"), "quantflow")
-    body["name"] = unique_name("QuantFlow")
-    registered = call(stack, "POST", "/agents/register", owner, json=body)
-    assert registered.status_code == 201, registered.text
-    agent: dict[str, Any] = registered.json()
-    stack.set_status(agent["id"], "vetted")
-    deployed = httpx.post(
-        f"{stack.executor}/deploy",
-        json={"agent_id": agent["id"]},
-        headers=stack.as_service("vetting", stack.executor),
-        timeout=60,
-    )
-    assert deployed.status_code == 200, deployed.text
-    assert deployed.json()["status"] == "active"
-    return agent
+    return activate_quantflow(stack, owner)
 
 
 def test_a_token_reads_and_executes_for_its_owner_within_its_scope(

@@ -14,11 +14,9 @@ import pytest
 
 from agora_analytics.bigquery import EventStore, make_client
 from agora_common.models import CallerKind, TokenScope, UserIdentity
-from agora_devstack.agents import local_agent, registration_card
-from tests.e2e.conftest import Stack, unique_name
-from tests.e2e.test_execute import OPTION, deploy_as_vetting
-from tests.e2e.test_personal_tokens import call, execute, make_token
-from tests.support.firebase import EmulatorUser
+from tests.e2e.conftest import Stack
+from tests.e2e.test_execute import OPTION, activate_quantflow
+from tests.e2e.test_personal_tokens import execute, make_token
 from tests.support.servers import free_port
 from tests.support.waiting import eventually
 
@@ -28,18 +26,7 @@ LIMIT_USD = 0.0003  # 300 micro-USD: about three QuantFlow calls at the default 
 
 @pytest.fixture(scope="module")
 def quantflow(stack: Stack) -> dict[str, Any]:
-    """QuantFlow registered, vetted and deployed by the local runtime: active."""
-    owner: EmulatorUser = stack.auth.sign_up(name="spend-owner")
-    body = registration_card(local_agent("quantflow"), "quantflow")
-    body["name"] = unique_name("QuantFlow")
-    registered = call(stack, "POST", "/agents/register", owner, json=body)
-    assert registered.status_code == 201, registered.text
-    agent: dict[str, Any] = registered.json()
-    stack.set_status(agent["id"], "vetted")
-    deployed = deploy_as_vetting(stack, agent["id"])
-    assert deployed.status_code == 200, deployed.text
-    assert deployed.json()["status"] == "active"
-    return agent
+    return activate_quantflow(stack, stack.auth.sign_up(name="spend-owner"))
 
 
 def recorded(stack: Stack, token_id: str) -> tuple[int, int]:

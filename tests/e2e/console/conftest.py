@@ -18,11 +18,10 @@ import pytest
 from playwright.sync_api import Browser as PlaywrightBrowser
 from playwright.sync_api import sync_playwright
 
-from agora_devstack.agents import local_agent, registration_card
 from agora_devstack.console import console_config, create_console_app
-from tests.e2e.conftest import PROJECT, Stack, unique_name
+from tests.e2e.conftest import PROJECT, Stack
 from tests.e2e.console.support import CHROMIUM, CHROMIUM_ARGS, Browser, Console, ensure_built
-from tests.e2e.test_execute import call, deploy_as_vetting
+from tests.e2e.test_execute import activate_quantflow
 from tests.support.firebase import EmulatorUser
 from tests.support.servers import free_port, serving
 
@@ -75,16 +74,7 @@ def browser(chromium: PlaywrightBrowser, console: Console) -> Iterator[Browser]:
 @pytest.fixture(scope="package")
 def quantflow(stack: Stack, people: dict[str, EmulatorUser]) -> dict[str, Any]:
     """QuantFlow, registered by the owner, vetted and deployed by the local runtime: active."""
-    body = registration_card(local_agent("quantflow"), "quantflow")
-    body["name"] = unique_name("QuantFlow")
-    registered = call(stack, "POST", "/agents/register", people["owner"], json=body)
-    assert registered.status_code == 201, registered.text
-    agent: dict[str, Any] = registered.json()
-    stack.set_status(agent["id"], "vetted")
-    deployed = deploy_as_vetting(stack, agent["id"])
-    assert deployed.status_code == 200, deployed.text
-    assert deployed.json()["status"] == "active"
-    return agent
+    return activate_quantflow(stack, people["owner"])
 
 
 @pytest.fixture(scope="package")
