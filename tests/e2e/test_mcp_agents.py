@@ -143,9 +143,9 @@ def test_an_mcp_server_is_vetted_approved_without_a_deploy_and_executed(
         health = call(stack, "GET", f"/agents/{agent_id}/health", people["user"])
         assert health.status_code == 200 and health.json()["healthy"] is True, health.text
 
-    # The owner's server changes its tool after approval: the next health check sees it.
+    # The owner's server adds a tool after approval: the next health check sees it.
     forget_health(stack, agent_id)
-    with served(stack, calculator("Add two integers, and more")):
+    with served(stack, calculator(extra=True)):
         health = call(stack, "GET", f"/agents/{agent_id}/health", people["user"])
         assert health.status_code == 200
         assert (health.json()["healthy"], health.json()["error"]) == (False, "TOOLS_CHANGED")
