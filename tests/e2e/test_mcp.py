@@ -14,6 +14,7 @@ import httpx
 import httpx2
 import pytest
 from google.cloud import firestore
+from mcp.client.client import Client
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import PaginatedRequestParams, Tool
@@ -192,6 +193,24 @@ async def test_a_personal_api_token_drives_an_mcp_client_until_it_is_revoked(
     gone = httpx.post(stack.api("/mcp"), json=INITIALIZE, headers=JSON_RPC | bearer)
     assert gone.status_code == 401
     assert "resource_metadata=" in gone.headers["WWW-Authenticate"]
+
+
+async def test_the_stateless_2026_07_28_revision_is_spoken_too(
+    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+) -> None:
+    """The SDK's high-level client probes `server/discover` first and, finding the stateless
+    revision, uses it: no initialize handshake, the envelope on every request."""
+    names = names_of(quantflow)
+    black_scholes = next(n for n, tool in names.items() if tool == "black_scholes")
+    async with (
+        httpx2.AsyncClient(headers=user.bearer, timeout=30) as http,
+        Client(streamable_http_client(stack.api("/mcp"), http_client=http)) as client,
+    ):
+        assert client.protocol_version == "2026-07-28"
+        result = await client.call_tool(black_scholes, OPTION)
+    assert result.is_error is False, result.content
+    assert isinstance(result.structured_content, dict)
+    assert round(result.structured_content["call"]["price"], 4) == 10.4506
 
 
 async def test_a_bad_payload_is_a_tool_error_not_a_protocol_error(
