@@ -20,15 +20,23 @@ locals {
       public = true
       redis  = true
       roles  = [] # No Firestore: the gateway only routes, authenticates and rate-limits (Redis).
-      env    = {}
+      # + publicKeyViewer on the card-signing key (kms.tf): it serves the JWKS.
+      env = {
+        CARD_SIGNING_KMS_KEY_VERSION = local.card_signing_key_version
+        PUBLIC_URL                   = "https://agora-gateway-${local.run_url_suffix}"
+      }
     }
     registry = {
       min    = 0
       max    = 10
       public = false
       redis  = true
-      roles  = ["roles/datastore.user"]
-      env    = {}
+      roles  = ["roles/datastore.user"] # + signerVerifier on the card-signing key (kms.tf)
+      env = {
+        CARD_SIGNING_KMS_KEY_VERSION = local.card_signing_key_version
+        # Exported A2A cards name the public execute URL: the gateway's.
+        PUBLIC_API_URL = "https://agora-gateway-${local.run_url_suffix}"
+      }
     }
     auth = {
       min    = 0
@@ -100,6 +108,8 @@ locals {
         TASKS_LOCATION = var.region
         # Tasks call back into vetting itself; also the OIDC audience.
         TASKS_TARGET_URL = "https://agora-vetting-${local.run_url_suffix}"
+        # Scan receipts are signed (+ signerVerifier on the card-signing key, kms.tf).
+        CARD_SIGNING_KMS_KEY_VERSION = local.card_signing_key_version
       }
     }
   }

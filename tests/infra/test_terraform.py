@@ -643,6 +643,28 @@ def test_kms_key_is_protected_and_rotated() -> None:
     assert ring["name"] == "agora"
 
 
+def test_the_signing_key_signs_for_registry_and_vetting_and_shows_the_gateway_its_public_half() -> (
+    None
+):
+    cfg = config()
+    key = cfg.resource("google_kms_crypto_key", "card_signing")
+    assert key["purpose"] == "ASYMMETRIC_SIGN"
+    assert _first(key["version_template"])["algorithm"] == "EC_SIGN_P256_SHA256"
+    assert _first(key["lifecycle"])["prevent_destroy"] is True
+    signers = cfg.resource("google_kms_crypto_key_iam_member", "card_signers")
+    assert signers["role"] == "roles/cloudkms.signerVerifier"
+    assert signers["for_each"] == '${toset(["registry", "vetting"])}'
+    viewer = cfg.resource("google_kms_crypto_key_iam_member", "gateway_public_key_viewer")
+    assert (viewer["role"], viewer["member"]) == (
+        "roles/cloudkms.publicKeyViewer",
+        _member_of("gateway"),
+    )
+    env = {name: svc["env"] for name, svc in cfg.services.items()}
+    for name in ("registry", "vetting", "gateway"):
+        assert env[name]["CARD_SIGNING_KMS_KEY_VERSION"] == "${local.card_signing_key_version}"
+    assert env["registry"]["PUBLIC_API_URL"] == env["gateway"]["PUBLIC_URL"]
+
+
 def test_data_stores() -> None:
     cfg = config()
     firestore = cfg.resource("google_firestore_database", "default")
