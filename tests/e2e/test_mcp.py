@@ -21,6 +21,7 @@ from mcp_types import PaginatedRequestParams, Tool
 
 from agora_common.clients import close_firestore_client, make_firestore_client
 from agora_common.models import CallerKind, UserIdentity
+from agora_gateway.settings import DEFAULT_RATE_LIMITS
 from agora_tool.app import create_app as create_tool
 from agora_tool.mcp_calls import EXECUTION_ID
 from agora_tool.mcp_names import mcp_name
@@ -229,11 +230,10 @@ async def test_a_bad_payload_is_a_tool_error_not_a_protocol_error(
     assert missing.is_error is True and "NOT_FOUND" in missing.content[0].text
 
 
-async def test_pages_follow_the_catalogs_cursors(
-    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
-) -> None:
+async def test_pages_follow_the_catalogs_cursors(stack: Stack, quantflow: dict[str, Any]) -> None:
     """A tool service listing one tool a page: every page holds one, none repeats, the cursor
     chain reaches QuantFlow's three."""
+    user = stack.auth.sign_up(name="mcp-pager")  # one request a tool: its own rate budget
     with own_tool_service(stack, mcp_page_size=1) as gateway:
         async with mcp_session(f"{gateway}/api/v1/mcp", user) as session:
             await listed(session, set(names_of(quantflow)))
@@ -253,15 +253,19 @@ def own_tool_service(stack: Stack, **overrides: Any) -> Iterator[str]:
     port = free_port()
     fleet = stack.fleet.moved(tool=port)
     settings = fleet.settings(ToolSettings, reconcile_interval_s=0, **overrides)
+    # Every MCP request counts against the execute group, and walking the whole shared catalog
+    # one tool a page is one request a tool: this gateway allows plenty.
+    limits = {**DEFAULT_RATE_LIMITS, "execute": "100000/minute"}
     with serving(create_tool(settings), port) as tool:
         urls = {**stack.gateway_settings().service_urls, "tool": tool}
-        with stack.serve_gateway(service_urls=urls) as gateway:
+        with stack.serve_gateway(service_urls=urls, rate_limits=limits) as gateway:
             yield gateway
 
 
 async def test_an_executor_that_does_not_answer_is_a_quick_tool_error(
-    stack: Stack, user: EmulatorUser, quantflow: dict[str, Any]
+    stack: Stack, quantflow: dict[str, Any]
 ) -> None:
+    user = stack.auth.sign_up(name="mcp-stranded")
     black_scholes = next(n for n, tool in names_of(quantflow).items() if tool == "black_scholes")
     nowhere = f"http://127.0.0.1:{free_port()}"
     peers = stack.fleet.peers("tool")
