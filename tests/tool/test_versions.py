@@ -49,11 +49,17 @@ async def test_a_new_card_version_is_a_new_tool_version_and_the_old_one_stays(
     before = await raw_version(catalog, tool_id, "1.0.0")
 
     await new_card_version(catalog, owner, agent_id, w, "1.1.0", "Price it, faster")
-    assert await eventually_async(lambda: has("1.1.0"), seconds=10)
+    assert await eventually_async(lambda: has("1.1.0"), seconds=30)
     assert await raw_version(catalog, tool_id, "1.0.0") == before  # byte for byte, untouched
 
+    async def both_listed() -> bool:
+        answer = (await catalog.get(f"/{tool_id}/versions")).json()
+        return [v["version"] for v in answer["items"]] == ["1.1.0", "1.0.0"]
+
+    # The entry and its version records are written by one sync; a loaded machine may read
+    # between the two, so the list is awaited like the entry.
+    assert await eventually_async(both_listed, seconds=30)
     listed = (await catalog.get(f"/{tool_id}/versions")).json()
-    assert [v["version"] for v in listed["items"]] == ["1.1.0", "1.0.0"]
     assert listed["latest"] == "1.1.0"
     old = (await catalog.get(f"/{tool_id}/versions/1.0.0")).json()
     assert old["description"] == f"Price an option with the {w} model"
