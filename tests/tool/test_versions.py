@@ -45,7 +45,11 @@ async def test_a_new_card_version_is_a_new_tool_version_and_the_old_one_stays(
         answer = await catalog.get(f"/{tool_id}", owner)
         return answer.status_code == 200 and answer.json()["current_version"] == version
 
-    assert await eventually_async(lambda: has("1.0.0"), seconds=10)
+    async def published(version: str) -> bool:
+        return (await raw_version(catalog, tool_id, version))[0] is not None
+
+    assert await eventually_async(lambda: has("1.0.0"), seconds=30)
+    assert await eventually_async(lambda: published("1.0.0"), seconds=30)
     before = await raw_version(catalog, tool_id, "1.0.0")
 
     await new_card_version(catalog, owner, agent_id, w, "1.1.0", "Price it, faster")
@@ -57,7 +61,7 @@ async def test_a_new_card_version_is_a_new_tool_version_and_the_old_one_stays(
         return [v["version"] for v in answer["items"]] == ["1.1.0", "1.0.0"]
 
     # The entry and its version records are written by one sync; a loaded machine may read
-    # between the two, so the list is awaited like the entry.
+    # between the two, so the records are awaited like the entry.
     assert await eventually_async(both_listed, seconds=30)
     listed = (await catalog.get(f"/{tool_id}/versions")).json()
     assert listed["latest"] == "1.1.0"
