@@ -18,8 +18,9 @@ from agora_auth.keys.envelope import (
     UnreadableSecret,
     associated_data,
 )
-from agora_auth.keys.kms import KmsKeyWrapper, close_kms_client, make_kms_client
+from agora_auth.keys.kms import KmsKeyWrapper
 from agora_auth.keys.local import KeyFileError, LocalKeyWrapper, add_key_version
+from agora_common.kms import close_kms_client, make_kms_client
 from tests.support.kms import KmsStandIn, kms_stand_in
 
 AAD = associated_data("user-1", "openai")

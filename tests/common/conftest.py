@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic_settings import SettingsConfigDict
 
 from agora_common.settings import ServiceSettings
+from tests.support.signers import kms_server, kms_signer, signer  # noqa: F401 (fixtures)
 
 
 class DemoSettings(ServiceSettings):

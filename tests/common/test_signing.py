@@ -4,7 +4,6 @@ the gRPC stand-in, reached by the unmodified client), each checked with a JOSE l
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +13,14 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64encode
 
+from agora_common.kms import close_kms_client, make_kms_client
 from agora_common.signing import CardSigner, SigningUnavailable
 from agora_common.signing.cards import check_card_signatures, sign_card
-from agora_common.signing.kms import KmsCardSigner, close_kms_client, make_kms_client
+from agora_common.signing.kms import KmsCardSigner
 from agora_common.signing.local import LocalCardSigner, SigningKeyFileError
-from tests.support.kms import KmsStandIn, kms_stand_in
+from tests.support.kms import KmsStandIn
 
 CARD: dict[str, Any] = {"name": "QuantFlow", "version": "1.0.0", "skills": [{"id": "price"}]}
-
-
-@pytest.fixture(scope="module")
-def kms_server() -> Iterator[KmsStandIn]:
-    with kms_stand_in() as server:
-        yield server
-
-
-@pytest.fixture
-async def kms_signer(kms_server: KmsStandIn) -> AsyncIterator[KmsCardSigner]:
-    kms_server.mode = "ok"
-    client = make_kms_client(kms_server.endpoint)
-    yield KmsCardSigner(client, kms_server.sign_key_version, timeout_s=0.5)
-    await close_kms_client(client)
-
-
-@pytest.fixture(params=["local", "kms"])
-def signer(request: pytest.FixtureRequest, tmp_path: Path) -> CardSigner:
-    if request.param == "local":
-        return LocalCardSigner(tmp_path / "keys" / "card-signing.pem")
-    kms_signer: CardSigner = request.getfixturevalue("kms_signer")
-    return kms_signer
 
 
 def verify(detached: str, payload: bytes, jwks: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ form of the served receipt without `signed`, and a changed field does not verify
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,9 @@ from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
 from agora_common.signing import CardSigner
-from agora_common.signing.kms import KmsCardSigner, close_kms_client, make_kms_client
 from agora_common.signing.local import LocalCardSigner
 from agora_vetting.models import CheckResult, ScanReceipt
 from agora_vetting.receipt_signing import RECEIPT_SIGNATURE_TYPE, receipt_payload, sign_receipt
-from tests.support.kms import KmsStandIn, kms_stand_in
 
 
 def receipt(**overrides: Any) -> ScanReceipt:
@@ -48,28 +45,6 @@ def receipt(**overrides: Any) -> ScanReceipt:
         "scanned_at": datetime(2026, 12, 3, 6, 53, 12, 123456, tzinfo=UTC),
     }
     return ScanReceipt(**(fields | overrides))
-
-
-@pytest.fixture(scope="module")
-def kms_server() -> Iterator[KmsStandIn]:
-    with kms_stand_in() as server:
-        yield server
-
-
-@pytest.fixture
-async def kms_signer(kms_server: KmsStandIn) -> AsyncIterator[KmsCardSigner]:
-    kms_server.mode = "ok"
-    client = make_kms_client(kms_server.endpoint)
-    yield KmsCardSigner(client, kms_server.sign_key_version, timeout_s=0.5)
-    await close_kms_client(client)
-
-
-@pytest.fixture(params=["local", "kms"])
-def signer(request: pytest.FixtureRequest, tmp_path: Path) -> CardSigner:
-    if request.param == "local":
-        return LocalCardSigner(tmp_path / "keys" / "card-signing.pem")
-    kms_signer: CardSigner = request.getfixturevalue("kms_signer")
-    return kms_signer
 
 
 def verify_served(served: dict[str, Any], jwks: dict[str, Any]) -> bytes:

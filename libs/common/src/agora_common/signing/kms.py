@@ -15,46 +15,19 @@ import json
 import logging
 from typing import Any
 
-import google_crc32c
-import grpc  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from google.api_core import exceptions as google_errors
-from google.api_core.retry import if_exception_type
-from google.api_core.retry_async import AsyncRetry
 from google.cloud import kms
-from google.cloud.kms_v1.services.key_management_service.transports import (
-    KeyManagementServiceGrpcAsyncIOTransport,
-)
 from joserfc.util import urlsafe_b64encode
 
+from agora_common.kms import crc32c, kms_retry
 from agora_common.signing import ALGORITHM, SigningUnavailable
 from agora_common.signing.local import public_jwk
 
 log = logging.getLogger("agora.signing")
-_CLIENT_LOGGER = "google.cloud.kms_v1"
 _COORDINATE_BYTES = 32  # P-256
-
-
-def crc32c(data: bytes) -> int:
-    return int(google_crc32c.value(data))
-
-
-def make_kms_client(endpoint: str | None = None) -> kms.KeyManagementServiceAsyncClient:
-    """The async client; `endpoint` (local only) is a plaintext gRPC stand-in's host:port."""
-    if endpoint is None:
-        client = kms.KeyManagementServiceAsyncClient()
-    else:
-        channel = grpc.aio.insecure_channel(endpoint)
-        transport = KeyManagementServiceGrpcAsyncIOTransport(channel=channel)
-        client = kms.KeyManagementServiceAsyncClient(transport=transport)
-    logging.getLogger(_CLIENT_LOGGER).setLevel(logging.INFO)
-    return client
-
-
-async def close_kms_client(client: kms.KeyManagementServiceAsyncClient) -> None:
-    await client.transport.close()  # type: ignore[no-untyped-call]
 
 
 class KmsCardSigner:
@@ -66,14 +39,7 @@ class KmsCardSigner:
         self._client = client
         self.key_version = key_version
         self._timeout_s = timeout_s
-        self._retry = AsyncRetry(
-            predicate=if_exception_type(
-                google_errors.ServiceUnavailable, google_errors.DeadlineExceeded
-            ),
-            initial=0.05,
-            maximum=0.5,
-            timeout=timeout_s,
-        )
+        self._retry = kms_retry(timeout_s)
         self._jwk: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
 

@@ -69,7 +69,8 @@ class NoCardSigner:
 async def open_card_signer(settings: CardSigningSettings) -> AsyncIterator[CardSigner]:
     """The signer the settings name, open for the lifetime of the block."""
     if settings.card_signing_kms_key_version is not None:
-        from agora_common.signing.kms import KmsCardSigner, close_kms_client, make_kms_client
+        from agora_common.kms import close_kms_client, make_kms_client
+        from agora_common.signing.kms import KmsCardSigner
 
         client = make_kms_client(settings.card_signing_kms_endpoint)
         try:

@@ -12,45 +12,15 @@ import logging
 import secrets
 from typing import Any
 
-import google_crc32c
-import grpc  # type: ignore[import-untyped]
 from google.api_core import exceptions as google_errors
-from google.api_core.retry import if_exception_type
-from google.api_core.retry_async import AsyncRetry
 from google.cloud import kms
-from google.cloud.kms_v1.services.key_management_service.transports import (
-    KeyManagementServiceGrpcAsyncIOTransport,
-)
 
 from agora_auth.keys.envelope import KeyServiceUnavailable, UnreadableSecret, WrappedKey
+from agora_common.kms import crc32c, kms_retry
 
 log = logging.getLogger("agora.auth.keys")
 
-# The generated client logs whole requests and responses at DEBUG: Encrypt's plaintext and
-# Decrypt's answer are data keys. That logger is kept at INFO whatever the root level is.
-_CLIENT_LOGGER = "google.cloud.kms_v1"
 _PROBE_AAD = b"agora.kms-probe"
-
-
-def crc32c(data: bytes) -> int:
-    return int(google_crc32c.value(data))
-
-
-def make_kms_client(endpoint: str | None = None) -> kms.KeyManagementServiceAsyncClient:
-    """The async client; `endpoint` (local only) is a plaintext gRPC stand-in's host:port."""
-    if endpoint is None:
-        client = kms.KeyManagementServiceAsyncClient()
-    else:
-        channel = grpc.aio.insecure_channel(endpoint)
-        transport = KeyManagementServiceGrpcAsyncIOTransport(channel=channel)
-        client = kms.KeyManagementServiceAsyncClient(transport=transport)
-    # After construction: the client may raise its own loggers to DEBUG from the environment.
-    logging.getLogger(_CLIENT_LOGGER).setLevel(logging.INFO)
-    return client
-
-
-async def close_kms_client(client: kms.KeyManagementServiceAsyncClient) -> None:
-    await client.transport.close()  # type: ignore[no-untyped-call]
 
 
 class KmsKeyWrapper:
@@ -62,14 +32,7 @@ class KmsKeyWrapper:
         self._client = client
         self.key_name = key_name
         self._timeout_s = timeout_s
-        self._retry = AsyncRetry(
-            predicate=if_exception_type(
-                google_errors.ServiceUnavailable, google_errors.DeadlineExceeded
-            ),
-            initial=0.05,
-            maximum=0.5,
-            timeout=timeout_s,
-        )
+        self._retry = kms_retry(timeout_s)
 
     async def wrap(self, data_key: bytes, aad: bytes) -> WrappedKey:
         request = kms.EncryptRequest(

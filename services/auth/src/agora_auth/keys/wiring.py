@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from agora_auth.keys.envelope import KeyWrapper
-from agora_auth.keys.kms import KmsKeyWrapper, close_kms_client, make_kms_client
+from agora_auth.keys.kms import KmsKeyWrapper
 from agora_auth.keys.local import LocalKeyWrapper
 from agora_auth.settings import AuthSettings
+from agora_common.kms import close_kms_client, make_kms_client
 
 
 @asynccontextmanager
