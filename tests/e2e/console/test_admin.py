@@ -78,7 +78,7 @@ def test_an_admin_approves_a_scanned_agent_and_its_owner_sees_it_active(
     page = browser.open(admin, path="/admin/queue?verdict=clean")
     entry = page.locator(f'li[data-agent="{agent_id}"]')
     expect(entry.get_by_role("heading", level=2)).to_contain_text(body["name"])
-    scan = entry.get_by_role("group", name="Scan receipt")
+    scan = entry.get_by_role("region", name="Scan receipt")
     expect(scan.locator("[data-verdict]")).to_have_text("clean")
     expect(scan.get_by_role("table")).to_contain_text("bandit")
     # Clean: nothing to accept before approving.

@@ -119,3 +119,41 @@ export interface Submission {
   package_digest: string;
   tool_ids: string[];
 }
+
+/** One check of a vetting scan (`GET /vetting/{id}/scan`). */
+export interface CheckResult {
+  name: string;
+  version?: string | null;
+  status: string;
+  reason?: string | null;
+  findings: Finding[];
+  duration_ms?: number | null;
+}
+
+export type Finding = Record<string, unknown> & {
+  severity?: string;
+  message?: string;
+  scanner?: string;
+  check?: string;
+  rule_id?: string;
+  path?: string;
+  line?: number;
+};
+
+export type Verdict = "clean" | "findings" | "inconclusive";
+
+/** A vetting scan receipt; `signed` is the platform's JWS of it (absent on old receipts). */
+export interface ScanReceipt {
+  scan_id: string;
+  agent_id: string;
+  card_digest: string;
+  source_digest?: string | null;
+  scope: string[];
+  verdict: Verdict;
+  reason?: string | null;
+  checks: CheckResult[];
+  findings: Finding[];
+  requested_by: string;
+  scanned_at: string;
+  signed?: string | null;
+}

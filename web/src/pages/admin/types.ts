@@ -1,29 +1,7 @@
 /** The admin pages' answers: vetting (services/vetting), users (auth), analytics. */
+import type { ScanReceipt, Verdict } from "../../api/types";
 
-export type Verdict = "clean" | "findings" | "inconclusive";
-
-export interface CheckResult {
-  name: string;
-  version?: string | null;
-  status: "ok" | "findings" | "failed" | "skipped" | "timeout" | "unavailable";
-  reason?: string | null;
-  findings: Array<Record<string, unknown>>;
-  duration_ms?: number | null;
-}
-
-export interface ScanReceipt {
-  scan_id: string;
-  agent_id: string;
-  card_digest: string;
-  source_digest?: string | null;
-  scope: string[];
-  verdict: Verdict;
-  reason?: string | null;
-  checks: CheckResult[];
-  findings: Array<Record<string, unknown>>;
-  requested_by: string;
-  scanned_at: string;
-}
+export type { ScanReceipt, Verdict };
 
 export interface QueueItem {
   agent_id: string;

@@ -1,10 +1,11 @@
 /** The vetting decision and the latest scan receipt of the owner's agent, polled while pending. */
 import { useQuery } from "@tanstack/react-query";
 import { useApi } from "../../api/context";
-import type { AgentStatus } from "../../api/types";
+import type { AgentStatus, ScanReceipt } from "../../api/types";
+import { ScanReceiptView } from "../../components/ScanReceiptView";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading, formatTime } from "../../components/bits";
-import { findingPlace, readOrNone, type Decision, type ScanReceipt } from "./vetting";
+import { readOrNone, type Decision } from "./vetting";
 
 const WAITING: AgentStatus[] = ["pending-vetting", "vetted"];
 
@@ -54,56 +55,7 @@ export function VettingPanel({ agentId, status }: { agentId: string; status: Age
             : "No scan of this agent yet."}
         </p>
       )}
-      {scan.data && <Receipt receipt={scan.data} />}
+      {scan.data && <ScanReceiptView receipt={scan.data} />}
     </>
-  );
-}
-
-function Receipt({ receipt }: { receipt: ScanReceipt }) {
-  return (
-    <section aria-label="Scan receipt" className="card stack">
-      <p role="status" aria-live="polite">
-        Verdict: <span className={`badge verdict-${receipt.verdict}`}>{receipt.verdict}</span>
-        {receipt.reason && <> · {receipt.reason}</>}
-        <span className="muted small"> · scanned {formatTime(receipt.scanned_at)}</span>
-      </p>
-      <div className="table-wrap">
-        <table>
-          <caption className="muted small">Checks</caption>
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {receipt.checks.map((check) => (
-              <tr key={check.name}>
-                <td>
-                  {check.name}
-                  {check.version && <span className="muted small"> {check.version}</span>}
-                </td>
-                <td>{check.status}</td>
-                <td>{check.reason || "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <h3>Findings ({receipt.findings.length})</h3>
-      {receipt.findings.length === 0 ? (
-        <p>No findings.</p>
-      ) : (
-        <ul className="findings" aria-label="Findings">
-          {receipt.findings.map((finding, index) => (
-            <li key={index}>
-              <span className="severity">{finding.severity ?? "info"}</span> {findingPlace(finding)}
-              {finding.message && <>: {String(finding.message)}</>}
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiClient } from "../../api/client";
-import { findingPlace, readOrNone } from "./vetting";
+import { readOrNone } from "./vetting";
 
 function client(status: number, body: unknown) {
   const fetcher = async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -14,13 +14,5 @@ describe("readOrNone", () => {
     const hidden = client(404, { error: { code: "AGENT_NOT_FOUND", message: "Agent not found" } });
     await expect(readOrNone(hidden, "/vetting/a/scan", "NO_SCAN")).rejects.toMatchObject({ code: "AGENT_NOT_FOUND" });
     expect(await readOrNone(client(200, { verdict: "clean" }), "/x", "NO_SCAN")).toEqual({ verdict: "clean" });
-  });
-});
-
-describe("findingPlace", () => {
-  it("says which scanner found it and where", () => {
-    expect(findingPlace({ scanner: "bandit", rule_id: "B602", path: "src/app.py", line: 12 })).toBe("bandit B602 at src/app.py:12");
-    expect(findingPlace({ check: "url", message: "x" })).toBe("url");
-    expect(findingPlace({})).toBe("");
   });
 });

@@ -2,38 +2,6 @@
 import { ApiError } from "../../api/errors";
 import type { ApiClient } from "../../api/client";
 
-export interface CheckResult {
-  name: string;
-  version?: string | null;
-  status: string;
-  reason?: string | null;
-  findings: Finding[];
-  duration_ms?: number | null;
-}
-
-export type Finding = Record<string, unknown> & {
-  severity?: string;
-  message?: string;
-  scanner?: string;
-  check?: string;
-  rule_id?: string;
-  path?: string;
-  line?: number;
-};
-
-export interface ScanReceipt {
-  scan_id: string;
-  agent_id: string;
-  card_digest: string;
-  scope: string[];
-  verdict: "clean" | "findings" | "inconclusive";
-  reason?: string | null;
-  checks: CheckResult[];
-  findings: Finding[];
-  requested_by: string;
-  scanned_at: string;
-}
-
 export interface Decision {
   agent_id: string;
   decision: "approved" | "rejected" | "suspended" | "reinstated";
@@ -55,9 +23,3 @@ export async function readOrNone<T>(api: ApiClient, path: string, noneCode: stri
   }
 }
 
-/** Where a finding is, in words: `scanner rule at path:line`. */
-export function findingPlace(finding: Finding): string {
-  const who = [finding.scanner ?? finding.check, finding.rule_id].filter(Boolean).join(" ");
-  const where = finding.path ? `${finding.path}${finding.line ? `:${finding.line}` : ""}` : "";
-  return [who, where && `at ${where}`].filter(Boolean).join(" ");
-}
