@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from agora_common.models.agent import plain_text
+from agora_common.models.fields import plain_text
 
 
 def one_line(value: str) -> str:

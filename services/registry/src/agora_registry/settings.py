@@ -5,7 +5,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from agora_common.models.agent import WebUrl
+from agora_common.models.fields import WebUrl
 from agora_common.signing.settings import CardSigningSettings
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from agora_common.models.agent import plain_text
+from agora_common.models.fields import plain_text
 from agora_vetting.scanners.source import IGNORED_DIRS
 
 Verdict = Literal["clean", "findings", "inconclusive"]

@@ -2,26 +2,28 @@
 
 from agora_common.models.a2a import card_from_a2a, card_to_a2a
 from agora_common.models.agent import (
-    CARD_FIELDS,
-    MAX_CARD_BYTES,
-    AgentCard,
     AgentPage,
     AgentStatus,
     AgentSummary,
     AgentView,
+    RegistrationFor,
+    SearchPage,
+    StatusChange,
+    ToolSummary,
+    may_see_agent,
+)
+from agora_common.models.card import (
+    CARD_FIELDS,
+    MAX_CARD_BYTES,
+    AgentCard,
     Capabilities,
     Deployment,
     KeyProvider,
     Provider,
-    RegistrationFor,
-    SearchPage,
-    StatusChange,
     ToolSpec,
-    ToolSummary,
     canonical_card_json,
     card_digest,
     hosted_elsewhere,
-    may_see_agent,
     package_source,
     speaks_mcp,
 )

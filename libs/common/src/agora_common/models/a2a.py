@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from agora_common.models.agent import MAX_TAGS, AgentCard
+from agora_common.models.card import MAX_TAGS, AgentCard
 
 # A2A skills carry no input schema: their input is a free-form message, so any object is accepted.
 FREE_FORM_INPUT: dict[str, Any] = {"type": "object"}

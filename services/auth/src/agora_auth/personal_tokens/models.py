@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agora_auth.models import one_line
 from agora_common.models import TokenScope
-from agora_common.models.agent import plain_text
+from agora_common.models.fields import plain_text
 
 # Every token starts with this, so a leaked one is recognisable (secret scanners, logs) and
 # the gateway tells it apart from a Firebase ID token without parsing it.

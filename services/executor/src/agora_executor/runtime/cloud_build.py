@@ -52,7 +52,7 @@ from google.api_core.client_options import ClientOptions
 from google.cloud.devtools import cloudbuild_v1
 from google.protobuf import duration_pb2
 
-from agora_common.models.agent import PACKAGE_SOURCE
+from agora_common.models.card import PACKAGE_SOURCE
 from agora_executor.runtime.base import DeployFailed, DeploySpec, agent_key
 from agora_executor.runtime.build_calls import CallCredentials, Calls
 from agora_executor.runtime.google_auth import AccessTokenProvider

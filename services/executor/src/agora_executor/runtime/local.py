@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from agora_common.egress import IPAddress
-from agora_common.models.agent import PACKAGE_SOURCE
+from agora_common.models.card import PACKAGE_SOURCE
 from agora_executor.runtime import orphan_guard
 from agora_executor.runtime.agent_process import AgentProcess, free_port
 from agora_executor.runtime.base import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agora_common.models.agent import MAX_TOOL_DESCRIPTION_CHARS
+from agora_common.models.card import MAX_TOOL_DESCRIPTION_CHARS
 from agora_tool.factory.codegen import models_source
 from agora_tool.factory.naming import function_name, pascal_case, slug, tool_name
 from agora_tool.factory.openapi import HttpOperation

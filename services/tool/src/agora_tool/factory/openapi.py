@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from agora_common.models.agent import MAX_TOOL_DESCRIPTION_CHARS
+from agora_common.models.card import MAX_TOOL_DESCRIPTION_CHARS
 from agora_tool.factory.errors import InvalidOpenAPI, InvalidSchema, UnknownOperation, problem
 from agora_tool.factory.naming import snake_case, tool_name
 from agora_tool.factory.openapi_document import AT, load_document

@@ -16,7 +16,8 @@ import semver
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from agora_common.errors import ValidationFailed
-from agora_common.models.agent import MAX_DESCRIPTION_CHARS, WebUrl, plain_text
+from agora_common.models.card import MAX_DESCRIPTION_CHARS
+from agora_common.models.fields import WebUrl, plain_text
 from agora_tool.factory.errors import problem
 from agora_tool.factory.openapi import HttpApi, derive_api
 from agora_tool.factory.openapi_document import MAX_OPENAPI_BYTES
