@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from agora_common.errors import Conflict
 from agora_common.models import AgentStatus
@@ -61,6 +62,24 @@ def check_transition(current: AgentStatus, target: AgentStatus) -> AgentStatus:
             details=[{"from": current.value, "to": target.value}],
         )
     return target
+
+
+# What vetting checked: the tools, where the agent runs, and what the platform reads from
+# metadata (provider keys it receives, its source, its timeout). A change to any of these sends a
+# vetted or active agent back to vetting.
+REVETTED_FIELDS = ("tools", "deployment", "metadata", "protocol")
+
+
+def revets(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether a card change touches what vetting checked."""
+    return any(before.get(k) != after.get(k) for k in REVETTED_FIELDS)
+
+
+def card_change_reason(*, revet: bool) -> str:
+    """The status reason recorded when an owner's card change moves the agent."""
+    return (
+        "tools, deployment, metadata or protocol changed" if revet else "resubmitted by the owner"
+    )
 
 
 def after_card_change(current: AgentStatus, *, revet: bool) -> AgentStatus:

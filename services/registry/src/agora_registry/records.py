@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -184,6 +185,18 @@ class StatusEvent:
     actor_uid: str | None
     at: datetime
 
+    @classmethod
+    def new(
+        cls,
+        before: AgentStatus,
+        after: AgentStatus,
+        reason: str,
+        service: str,
+        actor_uid: str | None,
+        now: datetime,
+    ) -> StatusEvent:
+        return cls(secrets.token_urlsafe(12), before, after, reason, service, actor_uid, now)
+
     def to_document(self) -> dict[str, Any]:
         return {
             "from": self.from_status.value,
@@ -203,6 +216,11 @@ class QueueEntry:
     owner_uid: str
     submitted_at: datetime
     card_digest: str
+
+    @classmethod
+    def of(cls, record: AgentRecord, now: datetime) -> QueueEntry:
+        """The entry for a submitted or resubmitted agent."""
+        return cls(record.id, record.owner_uid, now, record.digest)
 
     def to_document(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,6 @@ from agora_common.models import (
     AgentPage,
     AgentStatus,
     AgentView,
-    CallerKind,
     StatusChange,
     UserIdentity,
     canonical_card_json,
@@ -45,14 +43,19 @@ from agora_registry.records import (
 )
 from agora_registry.repository import AgentRepository, AlreadyStored, StaleWrite
 from agora_registry.settings import RegistrySettings
-from agora_registry.views import agent_view, full_view, is_owner, may_see
+from agora_registry.views import (
+    Manifest,
+    agent_view,
+    full_view,
+    is_owner,
+    may_see,
+    require_user,
+)
 
 # Status changes the registry makes itself (owner edits) are recorded as made by this service.
 SELF = "registry"
 # Tries of a registration whose name claim lost a race that may still leave the name free.
 CLAIM_ATTEMPTS = 3
-# What vetting checked: a change to any of these sends a vetted or active agent back to vetting.
-REVETTED_FIELDS = ("tools", "deployment", "metadata", "protocol")
 
 
 class AgentNotFound(NotFound):
@@ -62,14 +65,6 @@ class AgentNotFound(NotFound):
 class IdempotencyKeyReused(ValidationFailed):
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "This Idempotency-Key was already used with a different body"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    body: bytes
-    etag: str
-    # How long shared caches may keep it; None: private, not to be stored.
-    public_max_age_s: int | None
 
 
 class RegistryService:
@@ -109,7 +104,7 @@ class RegistryService:
         tool service registers a submitted package, the one caller that may name it as source.
         `card_signatures`: what the A2A import found of the card's signatures (server-owned).
         """
-        uid = _require_user(user)
+        uid = require_user(user)
         check_card(card, local=self._settings.is_local)
         check_package_source(card, None, packaged=packaged)
         card = with_normal_name(card, local=self._settings.is_local)
@@ -133,7 +128,7 @@ class RegistryService:
             names = await self._names.plan(uid, card.name, now)  # 409 when another owner's
             try:
                 await self._repo.create(
-                    record, _queue_entry(record, now), key, replace_key=replace_key, names=names
+                    record, QueueEntry.of(record, now), key, replace_key=replace_key, names=names
                 )
             except AlreadyStored:
                 # A concurrent request with the same key won the race: answer as its replay.
@@ -203,7 +198,7 @@ class RegistryService:
 
     async def update(self, user: UserIdentity, agent_id: str, patch: dict[str, Any]) -> AgentView:
         """Owner only: replace top-level card fields, re-vetting when tools or deployment change."""
-        _require_user(user)
+        require_user(user)
         record = await self._visible(user, agent_id)
         if not is_owner(user, record):
             raise Forbidden("Only the owner can change this agent", code="NOT_AGENT_OWNER")
@@ -216,27 +211,18 @@ class RegistryService:
         changed = record.with_card(card, now)
         if changed.card_json == record.card_json:
             return full_view(record)
-        before, after = record.card, changed.card
-        # What vetting checked: the tools, where the agent runs, and what the platform reads
-        # from metadata (provider keys it receives, its source, its timeout).
-        revet = any(
-            before.get(k) != after.get(k) for k in ("tools", "deployment", "metadata", "protocol")
-        )
+        revet = lifecycle.revets(record.card, changed.card)
         status = lifecycle.after_card_change(record.status, revet=revet)
         event = None
         if status is not record.status:
-            reason = (
-                "tools, deployment, metadata or protocol changed"
-                if revet
-                else "resubmitted by the owner"
-            )
+            reason = lifecycle.card_change_reason(revet=revet)
             changed = changed.with_status(status, reason, now)
-            event = _event(record.status, status, reason, SELF, user.uid, now)
+            event = StatusEvent.new(record.status, status, reason, SELF, user.uid, now)
         requeue = status is AgentStatus.PENDING_VETTING and (revet or event is not None)
         await self._write(
             record,
             changed,
-            enqueue=_queue_entry(changed, now) if requeue else None,
+            enqueue=QueueEntry.of(changed, now) if requeue else None,
             event=event,
             names=await self._names.for_change(record, changed, now),
         )
@@ -244,7 +230,7 @@ class RegistryService:
 
     async def delete(self, user: UserIdentity, agent_id: str) -> None:
         """Owner or admin: the agent, its queue entry and its idempotency key go."""
-        _require_user(user)
+        require_user(user)
         record = await self._visible(user, agent_id)
         if not (user.admin or is_owner(user, record)):
             raise Forbidden(
@@ -263,12 +249,14 @@ class RegistryService:
         lifecycle.check_transition(record.status, change.status)
         now = datetime.now(UTC)
         changed = record.with_status(change.status, change.reason, now)
-        event = _event(record.status, change.status, change.reason, service, change.actor_uid, now)
+        event = StatusEvent.new(
+            record.status, change.status, change.reason, service, change.actor_uid, now
+        )
         pending = change.status is AgentStatus.PENDING_VETTING
         await self._write(
             record,
             changed,
-            enqueue=_queue_entry(changed, now) if pending else None,
+            enqueue=QueueEntry.of(changed, now) if pending else None,
             dequeue=record.status is AgentStatus.PENDING_VETTING,
             event=event,
             names=await self._names.for_change(record, changed, now),
@@ -329,25 +317,3 @@ class RegistryService:
         if not may_see(user, record):
             raise AgentNotFound()
         return record
-
-
-def _require_user(user: UserIdentity) -> str:
-    """Writes are for signed-in people, not for agents acting on their own tokens."""
-    if user.kind is not CallerKind.USER or user.uid is None:
-        raise Forbidden("Only signed-in users can do this", code="USER_REQUIRED")
-    return user.uid
-
-
-def _queue_entry(record: AgentRecord, now: datetime) -> QueueEntry:
-    return QueueEntry(record.id, record.owner_uid, now, record.digest)
-
-
-def _event(
-    before: AgentStatus,
-    after: AgentStatus,
-    reason: str,
-    service: str,
-    actor_uid: str | None,
-    now: datetime,
-) -> StatusEvent:
-    return StatusEvent(secrets.token_urlsafe(12), before, after, reason, service, actor_uid, now)

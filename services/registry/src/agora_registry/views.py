@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from agora_common.errors import Forbidden
 from agora_common.models import (
     AgentStatus,
     AgentSummary,
     AgentView,
+    CallerKind,
     ToolSummary,
     UserIdentity,
     may_see_agent,
 )
 from agora_registry.records import AgentRecord
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """An agent's card as registered, for GET /{id}/manifest."""
+
+    body: bytes
+    etag: str
+    # How long shared caches may keep it; None: private, not to be stored.
+    public_max_age_s: int | None
 
 
 def is_owner(user: UserIdentity, record: AgentRecord) -> bool:
@@ -63,3 +76,10 @@ def summary(doc: dict[str, Any], *, full: bool) -> AgentSummary:
         updated_at=doc["updated_at"],
         owner_uid=doc["owner_uid"] if full else None,
     )
+
+
+def require_user(user: UserIdentity) -> str:
+    """Writes are for signed-in people, not for agents acting on their own tokens."""
+    if user.kind is not CallerKind.USER or user.uid is None:
+        raise Forbidden("Only signed-in users can do this", code="USER_REQUIRED")
+    return user.uid

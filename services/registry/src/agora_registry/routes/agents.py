@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Response
 from agora_common.identity import EndUser, SignedInUser
 from agora_common.models import AgentCard, AgentView
 from agora_registry.routes.deps import Registry
-from agora_registry.service import Manifest
+from agora_registry.views import Manifest
 
 router = APIRouter(tags=["agents"])
 
