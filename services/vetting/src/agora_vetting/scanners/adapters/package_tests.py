@@ -26,9 +26,7 @@ import importlib.util
 import os
 import shutil
 import signal
-import stat
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,22 +37,17 @@ from agora_vetting.scanners.adapters.base import (
     Parsed,
     Prepared,
     ScanContext,
-    relative,
     short,
 )
-from agora_vetting.scanners.models import Finding
+from agora_vetting.scanners.adapters.junit_report import first_names, read_report
 from agora_vetting.scanners.sandbox import (
     EXEC_FAILED_MARK,
     Completed,
-    without_host_paths,
 )
 from agora_vetting.scanners.source import IGNORED_DIRS
 from agora_vetting.scanners.tools import env_override_name
 
 MAX_FINDINGS = 50
-TEST_ID_MAX_CHARS = 120
-DETAIL_MAX_CHARS = 160
-MAX_REPORT_BYTES = 8 * 1024 * 1024
 # The box's caps (see `testbox`): processes in its namespace; processes and threads of its user
 # (where the kernel counts them); the size of any one file written.
 MAX_PROCESSES = 64
@@ -175,7 +168,7 @@ class PackageTests(Adapter):
             raise OutputError(f"pytest exit status {code}: {completed.stderr_tail()}")
         if code == _NO_TESTS:
             return Parsed([], note=_joined("no tests (pytest collected none)", notes), skipped=True)
-        report = _read_report(layout_report)
+        report = read_report(layout_report)
         if report is None:
             raise OutputError(f"pytest wrote no report (exit status {code})")
         if code == _PASSED and report.findings:
@@ -196,10 +189,10 @@ class PackageTests(Adapter):
             note += f" ({len(failed) - MAX_FINDINGS} more not listed)"
         problems = []
         if greedy:  # the runner adds which memory cap
-            problems.append(f"MemoryError in {len(greedy)} test(s): {_names(greedy)}")
+            problems.append(f"MemoryError in {len(greedy)} test(s): {first_names(greedy)}")
         if hoarding:
             cap = f"over the file cap ({MAX_FILE_MB} MiB a file)"
-            problems.append(f"{cap} in {len(hoarding)} test(s): {_names(hoarding)}")
+            problems.append(f"{cap} in {len(hoarding)} test(s): {first_names(hoarding)}")
         return Parsed(failed[:MAX_FINDINGS], problems, note=_joined(note, notes))
 
 
@@ -216,104 +209,6 @@ def has_tests(root: Path) -> bool:
 
 def _is_test_file(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
-
-
-@dataclass
-class _Report:
-    passed: int
-    skipped: int
-    findings: list[Finding]
-
-
-def _read_report(path: Path | None) -> _Report | None:
-    """The junit report, read as what the package's own process could make of it: a link
-    (not followed), a FIFO (never waited on), a device or a huge file."""
-    if path is None:
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise OutputError(f"unreadable test report ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OutputError("the test report is not a regular file")
-        data = handle.read(MAX_REPORT_BYTES + 1)
-    if len(data) > MAX_REPORT_BYTES:
-        raise OutputError(f"the test report is over {MAX_REPORT_BYTES // (1024 * 1024)} MiB")
-    # pytest writes no DTD: one in the report is not pytest's (nor are its entities read).
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise OutputError("the test report is not pytest's (it declares a DTD)")
-    try:
-        root = ET.fromstring(data)  # noqa: S314 (see above)
-    except ET.ParseError as exc:
-        raise OutputError(f"unreadable test report ({exc})") from exc
-    passed = skipped = 0
-    findings: list[Finding] = []
-    for case in root.iter("testcase"):
-        outcome = next((c for c in case if c.tag in ("failure", "error")), None)
-        if outcome is None:
-            if any(c.tag == "skipped" for c in case):
-                skipped += 1
-            else:
-                passed += 1
-            continue
-        findings.append(_finding(case, outcome))
-    return _Report(passed, skipped, findings)
-
-
-def _finding(case: ET.Element, outcome: ET.Element) -> Finding:
-    path = _case_path(case.get("file", ""))
-    test_id = short(_test_id(path, case.get("classname", ""), case.get("name", "")), 120)
-    message = outcome.get("message", "")
-    collection = outcome.tag == "error" and message == "collection failure"
-    detail = _detail(message, outcome.text or "")
-    if collection:
-        rule, what = "collection-error", "cannot be collected"
-    elif outcome.tag == "error":
-        rule, what = "test-error", "errored"
-    else:
-        rule, what = "test-failed", "failed"
-    line = case.get("line")
-    return Finding(
-        scanner="tests",
-        rule_id=rule,
-        severity="high",
-        path=path,
-        line=int(line) + 1 if line and line.isdigit() and not collection else None,
-        message=short(f"{test_id} {what}" + (f": {detail}" if detail else "")),
-    )
-
-
-def _names(findings: list[Finding]) -> str:
-    return ", ".join(f.message.split(" ", 1)[0] for f in findings[:3])
-
-
-def _case_path(file: str) -> str:
-    path = relative(file)
-    if file.startswith("/") or ".." in path.split("/"):
-        return "."
-    return path
-
-
-def _test_id(path: str, classname: str, name: str) -> str:
-    """`tests/test_a.py::TestK::test_m` from the report's file, class name and name."""
-    if not classname:  # a module that could not be collected
-        return path
-    module = path[:-3].replace("/", ".") if path.endswith(".py") else ""
-    inner = classname[len(module) + 1 :] if module and classname.startswith(module + ".") else ""
-    parts = [path if path != "." else classname, *([inner] if inner else []), name]
-    return "::".join(parts)
-
-
-def _detail(message: str, text: str) -> str:
-    """The first line of what went wrong; for a generic message, the traceback's `E` line."""
-    first = message.strip().splitlines()[0] if message.strip() else ""
-    if not first or first == "collection failure":
-        marked = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
-        first = marked[-1] if marked else first
-    return short(without_host_paths(first), DETAIL_MAX_CHARS)
 
 
 def _killed(number: int, completed: Completed) -> str:
