@@ -29,7 +29,7 @@ from agora_common.models import (
 )
 from agora_common.signing import CardSigner
 from agora_vetting.decisions import REFUSAL_CODES, RULES, DeployFailed, NotPending, ScanNotClean
-from agora_vetting.deploy_probe import PROBE_FAILED, DeployProbeFailed, probe_findings
+from agora_vetting.deploys import DeployProbeFailed, request_deploy
 from agora_vetting.models import (
     ApproveRequest,
     Decision,
@@ -185,7 +185,7 @@ class VettingService:
         if hosted_elsewhere(agent.card):
             deploy = await self._activate(agent_id, agent.card, admin)
         else:
-            deploy = await self._deploy(agent_id)
+            deploy = await request_deploy(self._services, agent_id, self._deploy_timeout)
         decision = Decision(
             agent_id=agent_id,
             decision="approved",
@@ -220,37 +220,6 @@ class VettingService:
             )
         url = (card.get("deployment") or {}).get("url")
         return {"status": "deployed", "url": url, "runtime": "external", "at": at}
-
-    async def _deploy(self, agent_id: str) -> dict[str, Any]:
-        at = datetime.now(UTC)
-        try:
-            response = await self._services.request(
-                "executor",
-                "POST",
-                "/deploy",
-                json={"agent_id": agent_id},
-                timeout=self._deploy_timeout,
-            )
-        except Exception as exc:
-            return {"status": "failed", "error": type(exc).__name__, "at": at}
-        if response.status_code != 200:
-            try:
-                error = response.json()["error"]
-                code = error["code"]
-            except (ValueError, KeyError, TypeError):
-                return {"status": "failed", "error": f"HTTP_{response.status_code}", "at": at}
-            failed: dict[str, Any] = {"status": "failed", "error": code, "at": at}
-            if code == PROBE_FAILED:
-                # The post-deploy probe's findings, kept on the decision like a scan's.
-                failed["findings"] = probe_findings(error.get("details"))
-            return failed
-        body = response.json()
-        return {
-            "status": "deployed",
-            "url": body.get("url"),
-            "runtime": body.get("runtime"),
-            "at": at,
-        }
 
     async def reject(self, agent_id: str, admin: Actor, reason: str) -> Decision:
         return await self._decide_once(agent_id, admin, "rejected", reason)
